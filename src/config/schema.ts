@@ -1,0 +1,208 @@
+import { z } from 'zod';
+import { duration } from './duration.js';
+
+/** Providers Gantry can route to. The openai-compatible presets share one adapter. */
+export const PROVIDER_KINDS = [
+  'openai',
+  'azure',
+  'vllm',
+  'ollama',
+  'llamacpp',
+  'tgi',
+  'lmstudio',
+  'groq',
+  'together',
+  'openrouter',
+  'mistral',
+  'deepseek',
+  'openai-compatible',
+  'anthropic',
+  'gemini',
+  'mock',
+] as const;
+export type ProviderKind = (typeof PROVIDER_KINDS)[number];
+
+const timeoutsSchema = z
+  .object({
+    /** TCP/TLS connect. */
+    connect: duration.default(5_000),
+    /** From sending the request to the first response byte (headers) — and for streams, the first chunk. */
+    first_byte: duration.default(60_000),
+    /** Longest silence between two stream chunks. */
+    idle: duration.default(30_000),
+    /** Whole request, all attempts of one deployment included. */
+    total: duration.default(600_000),
+  })
+  .strict();
+export type TimeoutsConfig = z.infer<typeof timeoutsSchema>;
+
+const mockSchema = z
+  .object({
+    /** Delay before a non-stream answer, or before the first stream chunk. */
+    ttft: duration.default(0),
+    /** Delay between stream chunks. */
+    chunk_delay: duration.default(0),
+    /** Number of words in the answer (capped by max_tokens). */
+    words: z.number().int().min(1).max(100_000).default(12),
+    /** Probability (0..1) that a request fails with a 500 before answering. */
+    error_rate: z.number().min(0).max(1).default(0),
+    /** Embedding dimensions. */
+    dimensions: z.number().int().min(2).max(4096).default(256),
+  })
+  .strict();
+export type MockConfig = z.infer<typeof mockSchema>;
+
+const queueSchema = z
+  .object({
+    max_length: z.number().int().min(0).default(100),
+    max_wait: duration.default(10_000),
+  })
+  .strict();
+
+const deploymentSchema = z
+  .object({
+    id: z.string().min(1).optional(),
+    provider: z.enum(PROVIDER_KINDS),
+    /** Model name as the upstream knows it. */
+    model: z.string().min(1),
+    base_url: z.url().optional(),
+    /** Secret: a literal, "env:NAME" or "file:/path" (resolved at load time). */
+    api_key: z.string().optional(),
+    /** Azure OpenAI api-version. */
+    api_version: z.string().optional(),
+    headers: z.record(z.string(), z.string()).default({}),
+    weight: z.number().positive().default(1),
+    timeouts: timeoutsSchema.partial().optional(),
+    max_concurrency: z.number().int().positive().optional(),
+    queue: queueSchema.optional(),
+    mock: mockSchema.optional(),
+    /** Price per million tokens (USD), for usage accounting. */
+    price: z
+      .object({ input: z.number().min(0).default(0), output: z.number().min(0).default(0) })
+      .strict()
+      .optional(),
+  })
+  .strict();
+export type DeploymentInput = z.infer<typeof deploymentSchema>;
+
+const modelSchema = z
+  .object({
+    alias: z.string().min(1),
+    strategy: z.enum(['fallback', 'weighted', 'least-inflight']).default('fallback'),
+    deployments: z.array(deploymentSchema).min(1),
+    /** Optional system prompt prepended to every request for this alias. */
+    system_prompt: z.string().optional(),
+    /** Embedding-only or chat-only restrictions are not enforced; this is informational for /v1/models. */
+    owned_by: z.string().default('gantry'),
+  })
+  .strict();
+
+const retrySchema = z
+  .object({
+    /** Attempts per deployment, the first one included. */
+    max_attempts: z.number().int().min(1).max(10).default(2),
+    base_delay: duration.default(100),
+    max_delay: duration.default(2_000),
+    budget: z
+      .object({
+        /** Retries allowed as a fraction of requests over the window. */
+        ratio: z.number().min(0).max(1).default(0.1),
+        /** Retries always allowed per second, so a quiet gateway can still retry. */
+        min_per_second: z.number().min(0).default(1),
+        window: duration.default(10_000),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+const circuitSchema = z
+  .object({
+    /** Consecutive failures that open the circuit. */
+    consecutive_failures: z.number().int().min(1).default(5),
+    /** Error rate over the window that opens the circuit (with at least min_requests). */
+    error_rate: z.number().min(0).max(1).default(0.5),
+    min_requests: z.number().int().min(1).default(20),
+    window: duration.default(30_000),
+    /** Time the circuit stays open before a half-open probe. */
+    cooldown: duration.default(10_000),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    app: z
+      .object({
+        name: z.string().default('gantry'),
+        mode: z.enum(['dev', 'prod']).default('dev'),
+        /** Alias used when a request names no model (e.g. POST /chat). */
+        default_model: z.string().default('mock'),
+      })
+      .strict()
+      .prefault({}),
+    server: z
+      .object({
+        host: z.string().default('0.0.0.0'),
+        port: z.number().int().min(0).max(65_535).default(8000),
+        body_limit: z
+          .number()
+          .int()
+          .positive()
+          .default(10 * 1024 * 1024),
+        keep_alive_timeout: duration.default(72_000),
+        /** Worker processes; 0 means one per available CPU (cgroup quota respected). */
+        workers: z.number().int().min(0).max(256).default(1),
+      })
+      .strict()
+      .prefault({}),
+    logging: z
+      .object({
+        level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+        access_log: z.boolean().default(true),
+        /** Log probe requests (/health, /ready, /startup, /metrics) in the access log. */
+        log_probes: z.boolean().default(false),
+      })
+      .strict()
+      .prefault({}),
+    metrics: z.object({ enabled: z.boolean().default(true) }).strict().prefault({}),
+    models: z.array(modelSchema).default([]),
+    routing: z
+      .object({
+        timeouts: timeoutsSchema.prefault({}),
+        retry: retrySchema.prefault({}),
+        circuit_breaker: circuitSchema.prefault({}),
+      })
+      .strict()
+      .prefault({}),
+    limits: z
+      .object({
+        /** Requests processed at once across the process; 0 = unlimited. */
+        max_inflight: z.number().int().min(0).default(0),
+        /** Requests waiting for a global slot before 503. */
+        max_queue: z.number().int().min(0).default(0),
+        /** Event-loop lag above which new requests are shed with 503 (0 = off). */
+        shed_on_lag: duration.default(0),
+        /** Event-loop lag above which /health fails. */
+        liveness_lag: duration.default(5_000),
+      })
+      .strict()
+      .prefault({}),
+    shutdown: z
+      .object({
+        delay: duration.optional(),
+        timeout: duration.default(30_000),
+      })
+      .strict()
+      .prefault({}),
+    readiness: z.object({ require_upstream: z.boolean().default(false) }).strict().prefault({}),
+    auth: z.object({ master_key: z.string().min(16).optional() }).strict().prefault({}),
+    database: z
+      .object({ url: z.string().optional(), data_dir: z.string().default('./data') })
+      .strict()
+      .prefault({}),
+    redis: z.object({ url: z.string().optional() }).strict().prefault({}),
+  })
+  .strict();
+
+export type ConfigInput = z.input<typeof configSchema>;
+export type ParsedConfig = z.output<typeof configSchema>;

@@ -1,0 +1,7 @@
+import type { Deployment } from '../../config/load.js';
+import type { Provider } from '../contract.js';
+
+// PLACEHOLDER — being written by the providers helper.
+export function createOpenAICompatibleProvider(deployment: Deployment): Provider {
+  throw new Error(`provider ${deployment.provider} not implemented yet`);
+}
