@@ -58,7 +58,9 @@ function readEnvValue(env: Environment, name: string, problems: string[]): strin
     try {
       return readFileSync(filePath, 'utf8').trim();
     } catch (error) {
-      problems.push(`${name}_FILE: cannot read ${filePath} (${(error as NodeJS.ErrnoException).code ?? error})`);
+      problems.push(
+        `${name}_FILE: cannot read ${filePath} (${(error as NodeJS.ErrnoException).code ?? error})`,
+      );
       return undefined;
     }
   }
@@ -129,7 +131,8 @@ function shortcutModels(env: Environment, existing: Set<string>, problems: strin
       .split(',')
       .map((name) => name.trim())
       .filter(Boolean);
-    if (names.length === 0) problems.push(`${shortcut.modelsEnv}: list the models served by ${shortcut.provider}`);
+    if (names.length === 0)
+      problems.push(`${shortcut.modelsEnv}: list the models served by ${shortcut.provider}`);
     for (const name of names) {
       if (existing.has(name)) continue;
       existing.add(name);
@@ -150,18 +153,26 @@ function shortcutModels(env: Environment, existing: Set<string>, problems: strin
   return models;
 }
 
-function finish(parsed: ParsedConfig, env: Environment, file: string | undefined, problems: string[]): Config {
+function finish(
+  parsed: ParsedConfig,
+  env: Environment,
+  file: string | undefined,
+  problems: string[],
+): Config {
   const seenAliases = new Set<string>();
   const seenIds = new Set<string>();
   const models: ModelAlias[] = parsed.models.map((model, modelIndex) => {
-    if (seenAliases.has(model.alias)) problems.push(`models.${modelIndex}.alias: duplicate alias ${model.alias}`);
+    if (seenAliases.has(model.alias))
+      problems.push(`models.${modelIndex}.alias: duplicate alias ${model.alias}`);
     seenAliases.add(model.alias);
     const deployments = model.deployments.map((deployment, index): Deployment => {
       const setting = `models.${modelIndex}.deployments.${index}`;
       const id = deployment.id ?? `${model.alias}/${deployment.provider}/${index}`;
       if (seenIds.has(id)) problems.push(`${setting}.id: duplicate deployment id ${id}`);
       seenIds.add(id);
-      const needsBaseUrl = ['azure', 'vllm', 'llamacpp', 'tgi', 'openai-compatible'].includes(deployment.provider);
+      const needsBaseUrl = ['azure', 'vllm', 'llamacpp', 'tgi', 'openai-compatible'].includes(
+        deployment.provider,
+      );
       if (needsBaseUrl && !deployment.base_url) {
         problems.push(`${setting}.base_url: required for provider ${deployment.provider}`);
       }
@@ -174,7 +185,9 @@ function finish(parsed: ParsedConfig, env: Environment, file: string | undefined
         provider: deployment.provider,
         model: deployment.model,
         baseUrl: deployment.base_url,
-        apiKey: deployment.api_key ? resolveSecret(deployment.api_key, `${setting}.api_key`, env, problems) : undefined,
+        apiKey: deployment.api_key
+          ? resolveSecret(deployment.api_key, `${setting}.api_key`, env, problems)
+          : undefined,
         apiVersion: deployment.api_version,
         headers: Object.freeze({ ...deployment.headers }),
         weight: deployment.weight,
@@ -202,7 +215,9 @@ function finish(parsed: ParsedConfig, env: Environment, file: string | undefined
     );
   }
   if (parsed.app.mode === 'prod' && !parsed.auth.master_key) {
-    problems.push('auth.master_key (GANTRY_MASTER_KEY or GANTRY_MASTER_KEY_FILE): required when app.mode is prod');
+    problems.push(
+      'auth.master_key (GANTRY_MASTER_KEY or GANTRY_MASTER_KEY_FILE): required when app.mode is prod',
+    );
   }
   const delay = parsed.shutdown.delay ?? (parsed.app.mode === 'prod' ? 5_000 : 0);
   return Object.freeze({

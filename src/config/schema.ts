@@ -164,7 +164,10 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
-    metrics: z.object({ enabled: z.boolean().default(true) }).strict().prefault({}),
+    metrics: z
+      .object({ enabled: z.boolean().default(true) })
+      .strict()
+      .prefault({}),
     models: z.array(modelSchema).default([]),
     routing: z
       .object({
@@ -194,8 +197,14 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
-    readiness: z.object({ require_upstream: z.boolean().default(false) }).strict().prefault({}),
-    auth: z.object({ master_key: z.string().min(16).optional() }).strict().prefault({}),
+    readiness: z
+      .object({ require_upstream: z.boolean().default(false) })
+      .strict()
+      .prefault({}),
+    auth: z
+      .object({ master_key: z.string().min(16).optional() })
+      .strict()
+      .prefault({}),
     database: z
       .object({ url: z.string().optional(), data_dir: z.string().default('./data') })
       .strict()

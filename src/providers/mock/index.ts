@@ -57,7 +57,8 @@ function exampleFor(schema: Record<string, unknown> | undefined): unknown {
 function chooseTool(request: ChatCompletionRequest): FunctionTool | undefined {
   if (!request.tools?.length || request.tool_choice === 'none') return undefined;
   const choice = request.tool_choice;
-  if (typeof choice === 'object') return request.tools.find((tool) => tool.function.name === choice.function.name);
+  if (typeof choice === 'object')
+    return request.tools.find((tool) => tool.function.name === choice.function.name);
   if (choice === 'required' || /\b(call|use)\b.*\btool\b|\bweather\b/i.test(lastUserText(request))) {
     return request.tools[0];
   }
@@ -84,7 +85,11 @@ function plan(request: ChatCompletionRequest, settings: MockConfig, model: strin
       toolCall,
       json: undefined,
       finishReason: 'tool_calls',
-      usage: { prompt_tokens: promptTokens, completion_tokens: completion, total_tokens: promptTokens + completion },
+      usage: {
+        prompt_tokens: promptTokens,
+        completion_tokens: completion,
+        total_tokens: promptTokens + completion,
+      },
     };
   }
   const words = mockWords(seed, count);
@@ -101,7 +106,11 @@ function plan(request: ChatCompletionRequest, settings: MockConfig, model: strin
     toolCall: undefined,
     json,
     finishReason: count < settings.words && !json ? 'length' : 'stop',
-    usage: { prompt_tokens: promptTokens, completion_tokens: completion, total_tokens: promptTokens + completion },
+    usage: {
+      prompt_tokens: promptTokens,
+      completion_tokens: completion,
+      total_tokens: promptTokens + completion,
+    },
   };
 }
 
@@ -110,7 +119,8 @@ function maybeFail(request: ChatCompletionRequest | undefined, settings: MockCon
   const status = injected ? Number(injected[1]) : Math.random() < settings.error_rate ? 500 : 0;
   if (status === 0) return;
   const retryable = status === 408 || status === 409 || status === 429 || status >= 500;
-  const code = status === 429 ? 'upstream_rate_limited' : status >= 500 ? 'upstream_error' : 'upstream_client_error';
+  const code =
+    status === 429 ? 'upstream_rate_limited' : status >= 500 ? 'upstream_error' : 'upstream_client_error';
   throw new GatewayError(code, `mock provider injected an upstream error with status ${status}`, {
     status: status >= 500 ? 502 : status,
     retryable,
@@ -155,13 +165,19 @@ export function createMockProvider(deployment: Deployment): Provider {
       };
     },
 
-    async *chatStream(request: ChatCompletionRequest, context: CallContext): AsyncIterable<ChatCompletionChunk> {
+    async *chatStream(
+      request: ChatCompletionRequest,
+      context: CallContext,
+    ): AsyncIterable<ChatCompletionChunk> {
       if (settings.ttft > 0) await sleep(settings.ttft, undefined, { signal: context.signal });
       maybeFail(request, settings);
       const answer = plan(request, settings, request.model);
       const id = nextId();
       const created = Math.floor(Date.now() / 1000);
-      const chunk = (delta: ChatCompletionChunk['choices'][number]['delta'], finish: Plan['finishReason'] | null) =>
+      const chunk = (
+        delta: ChatCompletionChunk['choices'][number]['delta'],
+        finish: Plan['finishReason'] | null,
+      ) =>
         ({
           id,
           object: 'chat.completion.chunk',
@@ -177,14 +193,19 @@ export function createMockProvider(deployment: Deployment): Provider {
           ? (answer.json.match(/.{1,16}/gs) ?? [])
           : answer.words.map((word, index) => (index === 0 ? word : ` ${word}`));
       for (const piece of pieces) {
-        if (settings.chunk_delay > 0) await sleep(settings.chunk_delay, undefined, { signal: context.signal });
+        if (settings.chunk_delay > 0)
+          await sleep(settings.chunk_delay, undefined, { signal: context.signal });
         context.signal.throwIfAborted();
         yield chunk({ content: piece }, null);
       }
       if (answer.toolCall) {
         const { id: callId, function: call } = answer.toolCall;
         yield chunk(
-          { tool_calls: [{ index: 0, id: callId, type: 'function', function: { name: call.name, arguments: '' } }] },
+          {
+            tool_calls: [
+              { index: 0, id: callId, type: 'function', function: { name: call.name, arguments: '' } },
+            ],
+          },
           null,
         );
         for (const piece of call.arguments.match(/.{1,8}/gs) ?? []) {
@@ -193,7 +214,14 @@ export function createMockProvider(deployment: Deployment): Provider {
       }
       yield chunk({}, answer.finishReason);
       if (request.stream_options?.include_usage) {
-        yield { id, object: 'chat.completion.chunk', created, model: request.model, choices: [], usage: answer.usage };
+        yield {
+          id,
+          object: 'chat.completion.chunk',
+          created,
+          model: request.model,
+          choices: [],
+          usage: answer.usage,
+        };
       }
     },
 

@@ -1,0 +1,65 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyRequest } from 'fastify';
+import { GatewayError } from '../errors/gateway-error.js';
+
+/** Who is calling. `keyId` is a public identifier, never the secret. */
+export interface Principal {
+  readonly kind: 'anonymous' | 'master' | 'virtual';
+  readonly keyId: string | undefined;
+  /** Model aliases this caller may use; undefined means all. */
+  readonly allowedAliases: readonly string[] | undefined;
+}
+
+/** Authenticates API requests; the state issue plugs in virtual keys behind the same interface. */
+export interface Authenticator {
+  authenticate(request: FastifyRequest): Principal | Promise<Principal>;
+}
+
+export const ANONYMOUS: Principal = { kind: 'anonymous', keyId: undefined, allowedAliases: undefined };
+const MASTER: Principal = { kind: 'master', keyId: 'master', allowedAliases: undefined };
+
+/** The bearer token of a request, from `Authorization: Bearer …` or `x-api-key`. */
+export function bearerToken(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  if (header) {
+    const match = /^Bearer\s+(.+)$/i.exec(header);
+    return match ? match[1]!.trim() : undefined;
+  }
+  const apiKey = request.headers['x-api-key'];
+  return typeof apiKey === 'string' ? apiKey : undefined;
+}
+
+/** Constant-time comparison of two secrets (hashed first so lengths never leak). */
+export function secretsEqual(left: string, right: string): boolean {
+  const digest = (value: string) => createHash('sha256').update(value).digest();
+  return timingSafeEqual(digest(left), digest(right));
+}
+
+/** Checks the master key when one is configured; open (anonymous) otherwise — dev mode only. */
+export function createMasterKeyAuthenticator(masterKey: string | undefined): Authenticator {
+  return {
+    authenticate(request) {
+      if (masterKey === undefined) return ANONYMOUS;
+      const token = bearerToken(request);
+      if (token === undefined) {
+        throw new GatewayError(
+          'missing_api_key',
+          'You did not provide an API key. Send it as "Authorization: Bearer YOUR_KEY".',
+        );
+      }
+      if (!secretsEqual(token, masterKey))
+        throw new GatewayError('invalid_api_key', 'Incorrect API key provided.');
+      return MASTER;
+    },
+  };
+}
+
+/** 403 unless the principal may use the alias. */
+export function assertAliasAllowed(principal: Principal | undefined, alias: string): void {
+  const allowed = principal?.allowedAliases;
+  if (allowed && !allowed.includes(alias)) {
+    throw new GatewayError('permission_denied', `This API key is not allowed to use model ${alias}.`, {
+      param: 'model',
+    });
+  }
+}

@@ -1,0 +1,174 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyRequest,
+  LogController,
+} from 'fastify';
+import { traceContextFrom } from '../telemetry/trace-context.js';
+import { installErrorHandlers } from './error-handler.js';
+import { buildOpenApiDocument } from './openapi.js';
+import { parseJsonBody } from './parse-json-body.js';
+import type { RequestState } from './request-state.js';
+import { registerChatCompletions } from './routes/chat-completions.js';
+import { registerEmbeddings } from './routes/embeddings.js';
+import { registerInfo } from './routes/info.js';
+import { collectFrom, registerMetrics } from './routes/metrics.js';
+import { registerModels } from './routes/models.js';
+import { registerProbes } from './routes/probes.js';
+import { registerSimpleChat } from './routes/simple-chat.js';
+import type { ServerContext } from './server-context.js';
+
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+const PROBE_PATHS = new Set(['/health', '/ready', '/startup', '/metrics']);
+
+/** Paths and their methods, for 405 answers. */
+const KNOWN_ROUTES = new Map<string, readonly string[]>([
+  ['/', ['GET']],
+  ['/health', ['GET']],
+  ['/ready', ['GET']],
+  ['/startup', ['GET']],
+  ['/metrics', ['GET']],
+  ['/openapi.json', ['GET']],
+  ['/v1/chat/completions', ['POST']],
+  ['/v1/embeddings', ['POST']],
+  ['/v1/models', ['GET']],
+  ['/v1/models/:id', ['GET']],
+  ['/chat', ['POST']],
+]);
+
+function needsAuth(path: string): boolean {
+  return path.startsWith('/v1/') || path === '/chat';
+}
+
+function pathOf(request: FastifyRequest): string {
+  const url = request.url;
+  const query = url.indexOf('?');
+  return query === -1 ? url : url.slice(0, query);
+}
+
+export interface BuildServerOptions {
+  /** Collects /metrics; defaults to this process's registry (a cluster primary aggregates workers). */
+  readonly collectMetrics?: () => Promise<{ body: string; contentType: string }>;
+}
+
+/** Builds the Fastify app: hooks, error handling and every route, from explicit dependencies. */
+export async function buildServer(
+  context: ServerContext,
+  options: BuildServerOptions = {},
+): Promise<FastifyInstance> {
+  const { config } = context.runtime.current;
+  const { metrics } = context;
+  const app = Fastify({
+    loggerInstance: context.logger as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'request_id' }),
+    bodyLimit: config.server.body_limit,
+    keepAliveTimeout: config.server.keep_alive_timeout,
+    // Must exceed keepAliveTimeout so idle sockets are closed by keep-alive, not by a header timeout.
+    requestTimeout: 0,
+    return503OnClosing: false,
+    forceCloseConnections: 'idle',
+    genReqId: (raw) => {
+      const incoming = raw.headers['x-request-id'];
+      return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : `req_${randomUUID()}`;
+    },
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
+  });
+
+  app.decorateRequest('gantry', null as unknown as RequestState);
+  app.removeAllContentTypeParsers();
+  const jsonParser = (
+    _request: FastifyRequest,
+    body: string | Buffer,
+    done: (error: Error | null, value?: unknown) => void,
+  ) => {
+    try {
+      done(null, parseJsonBody(body as Buffer));
+    } catch (error) {
+      done(error as Error, undefined);
+    }
+  };
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, jsonParser);
+  app.addContentTypeParser(/^application\/[\w.+-]*\+json$/, { parseAs: 'buffer' }, jsonParser);
+
+  app.addHook('onRequest', async (request, reply) => {
+    const runtime = context.runtime.current;
+    request.gantry = {
+      runtime,
+      trace: traceContextFrom(request.headers.traceparent),
+      startedAt: performance.now(),
+      principal: undefined,
+      alias: undefined,
+      route: undefined,
+      stream: false,
+      ttftMs: undefined,
+      promptTokens: undefined,
+      completionTokens: undefined,
+      errorCode: undefined,
+    };
+    reply.header('x-request-id', request.id);
+    const path = pathOf(request);
+    const probe = PROBE_PATHS.has(path);
+    if (!probe) {
+      metrics.inflight.inc();
+      reply.raw.once('close', () => {
+        metrics.inflight.dec();
+        finishRequest(request, reply.raw.statusCode);
+      });
+    } else if (runtime.config.logging.log_probes) {
+      reply.raw.once('close', () => finishRequest(request, reply.raw.statusCode));
+    }
+    if (context.isDraining() && !probe) reply.header('connection', 'close');
+    if (needsAuth(path)) request.gantry.principal = await context.authenticator.authenticate(request);
+  });
+
+  function finishRequest(request: FastifyRequest, statusCode: number) {
+    const state = request.gantry;
+    const latencyMs = performance.now() - state.startedAt;
+    const route = request.routeOptions.url ?? 'unknown';
+    const model = state.alias ?? '';
+    const status = state.stream && state.errorCode ? 'stream_error' : String(statusCode);
+    metrics.requestsTotal.inc({ model, route, status });
+    metrics.requestDuration.observe({ model, route }, latencyMs / 1000);
+    if (state.ttftMs !== undefined) metrics.ttft.observe({ model }, state.ttftMs / 1000);
+    if (state.promptTokens) metrics.tokensTotal.inc({ model, type: 'prompt' }, state.promptTokens);
+    if (state.completionTokens)
+      metrics.tokensTotal.inc({ model, type: 'completion' }, state.completionTokens);
+    const { config: current } = state.runtime;
+    if (!current.logging.access_log) return;
+    request.log.info(
+      {
+        trace_id: state.trace.traceId,
+        method: request.method,
+        route,
+        status: statusCode,
+        latency_ms: Math.round(latencyMs * 100) / 100,
+        model: state.alias,
+        deployment: state.route?.deployment,
+        upstream_model: state.route?.upstreamModel,
+        stream: state.stream,
+        ttft_ms: state.ttftMs === undefined ? undefined : Math.round(state.ttftMs * 100) / 100,
+        tokens_in: state.promptTokens,
+        tokens_out: state.completionTokens,
+        retries: state.route?.retries,
+        fallback: state.route?.fallback,
+        error: state.errorCode,
+        key_id: state.principal?.keyId,
+      },
+      'request',
+    );
+  }
+
+  installErrorHandlers(app, KNOWN_ROUTES);
+  registerInfo(app);
+  registerProbes(app, context);
+  registerMetrics(app, options.collectMetrics ?? collectFrom(metrics.registry));
+  const openApiDocument = buildOpenApiDocument();
+  app.get('/openapi.json', async () => openApiDocument);
+  registerModels(app, Date.now());
+  registerChatCompletions(app, context);
+  registerEmbeddings(app, context);
+  registerSimpleChat(app, context);
+  for (const plugin of context.plugins ?? []) await plugin(app);
+  return app;
+}

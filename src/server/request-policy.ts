@@ -1,0 +1,41 @@
+import type { ModelAlias } from '../config/load.js';
+import type { Usage } from '../providers/openai-types.js';
+import type { Principal } from './authenticate.js';
+
+/** What the policy learns about a request before its upstream call. */
+export interface AdmissionRequest {
+  readonly principal: Principal | undefined;
+  readonly alias: ModelAlias;
+  readonly requestId: string;
+  /** Estimated prompt tokens plus the completion token ceiling. */
+  readonly estimatedTokens: number;
+}
+
+/** What happened, for accounting once the request is over. */
+export interface Settlement {
+  readonly usage: Usage | undefined;
+  readonly deployment: string | undefined;
+  readonly upstreamModel: string | undefined;
+  readonly status: number;
+  readonly latencyMs: number;
+  readonly ttftMs: number | undefined;
+}
+
+export interface Admission {
+  /** Headers for the response (e.g. x-ratelimit-*). */
+  readonly headers: Readonly<Record<string, string>>;
+  /** Reconciles the reservation with what was used, and records usage. Called exactly once. */
+  settle(settlement: Settlement): void;
+}
+
+/**
+ * The seam between the request path and state: rate limits, budgets and usage accounting plug in
+ * here (issue: state). The default admits everything and records nothing.
+ */
+export interface RequestPolicy {
+  admit(request: AdmissionRequest): Promise<Admission> | Admission;
+}
+
+const OPEN_ADMISSION: Admission = { headers: {}, settle() {} };
+
+export const OPEN_POLICY: RequestPolicy = { admit: () => OPEN_ADMISSION };

@@ -1,0 +1,151 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ModelAlias } from '../../config/load.js';
+import { isGatewayError } from '../../errors/gateway-error.js';
+import { estimatePromptTokens } from '../../providers/estimate-tokens.js';
+import type { ChatCompletionChunk, ChatCompletionRequest, Usage } from '../../providers/openai-types.js';
+import { newRouteInfo, type OpenCall } from '../../routing/router.js';
+import { assertAliasAllowed } from '../authenticate.js';
+import { toGatewayError } from '../error-handler.js';
+import type { Admission } from '../request-policy.js';
+import { chatCompletionRequestSchema } from '../schemas/chat-completion-request.js';
+import type { ServerContext } from '../server-context.js';
+import { endSseDone, endSseWithError, startSse, writeSseData } from '../sse.js';
+import { validate } from '../validate.js';
+
+type StreamHandle = OpenCall<{ first: ChatCompletionChunk; iterator: AsyncIterator<ChatCompletionChunk> }>;
+
+/** Applies the alias's system prompt, if any, ahead of the caller's messages. */
+export function withSystemPrompt(alias: ModelAlias, request: ChatCompletionRequest): ChatCompletionRequest {
+  if (!alias.systemPrompt) return request;
+  return { ...request, messages: [{ role: 'system', content: alias.systemPrompt }, ...request.messages] };
+}
+
+/** Aborted when the client goes away before the response is complete, or the server drains. */
+export function requestSignal(reply: FastifyReply, drain: AbortSignal): AbortSignal {
+  const controller = new AbortController();
+  reply.raw.once('close', () => {
+    if (!reply.raw.writableFinished) controller.abort(new Error('client closed the connection'));
+  });
+  return AbortSignal.any([controller.signal, drain]);
+}
+
+function recordUsage(request: FastifyRequest, usage: Usage | undefined | null) {
+  if (!usage) return;
+  request.gantry.promptTokens = usage.prompt_tokens;
+  request.gantry.completionTokens = usage.completion_tokens;
+}
+
+export function registerChatCompletions(app: FastifyInstance, context: ServerContext) {
+  app.post('/v1/chat/completions', async (request, reply) => {
+    const state = request.gantry;
+    const body = validate(chatCompletionRequestSchema, request.body) as ChatCompletionRequest;
+    const { router } = state.runtime;
+    const alias = router.resolveAlias(body.model);
+    state.alias = alias.alias;
+    assertAliasAllowed(state.principal, alias.alias);
+    const upstreamRequest = withSystemPrompt(alias, body);
+    const ceiling = body.max_completion_tokens ?? body.max_tokens ?? 1024;
+    const admission = await context.policy.admit({
+      principal: state.principal,
+      alias,
+      requestId: request.id,
+      estimatedTokens: estimatePromptTokens(upstreamRequest) + ceiling * (body.n ?? 1),
+    });
+    for (const [name, value] of Object.entries(admission.headers)) reply.header(name, value);
+    state.route = newRouteInfo();
+    const signal = requestSignal(reply, context.drainSignal);
+    const routeContext = {
+      signal,
+      requestId: request.id,
+      traceparent: state.trace.traceparent,
+      info: state.route,
+    };
+
+    if (!body.stream) {
+      let usage: Usage | undefined;
+      try {
+        const completion = await router.chat(alias.alias, upstreamRequest, routeContext);
+        usage = completion.usage;
+        recordUsage(request, usage);
+        state.ttftMs = performance.now() - state.startedAt;
+        return completion;
+      } finally {
+        settle(admission, request, usage, reply.statusCode);
+      }
+    }
+
+    // Streams keep the upstream's usage chunk for accounting; the client gets it only if it asked.
+    const clientWantsUsage = body.stream_options?.include_usage === true;
+    const streamRequest = {
+      ...upstreamRequest,
+      stream_options: { ...body.stream_options, include_usage: true },
+    };
+    state.stream = true;
+    let handle: StreamHandle;
+    try {
+      handle = await router.chatStream(alias.alias, streamRequest, routeContext);
+    } catch (error) {
+      settle(admission, request, undefined, toGatewayError(error).status);
+      throw error;
+    }
+    reply.hijack();
+    await relayStream(request, reply, handle, clientWantsUsage, admission);
+  });
+}
+
+function settle(admission: Admission, request: FastifyRequest, usage: Usage | undefined, status: number) {
+  const state = request.gantry;
+  admission.settle({
+    usage,
+    deployment: state.route?.deployment,
+    upstreamModel: state.route?.upstreamModel,
+    status,
+    latencyMs: performance.now() - state.startedAt,
+    ttftMs: state.ttftMs,
+  });
+}
+
+async function relayStream(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  handle: StreamHandle,
+  clientWantsUsage: boolean,
+  admission: Admission,
+) {
+  const response = reply.raw;
+  const state = request.gantry;
+  const headers: Record<string, string> = { 'x-request-id': request.id };
+  for (const [name, value] of Object.entries(reply.getHeaders())) {
+    if (typeof value === 'string') headers[name] = value;
+  }
+  startSse(response, headers);
+  let usage: Usage | undefined;
+  let failure: unknown;
+  let chunk: ChatCompletionChunk | undefined = handle.value.first;
+  try {
+    state.ttftMs = performance.now() - state.startedAt;
+    while (chunk !== undefined) {
+      if (chunk.usage) usage = chunk.usage;
+      if (clientWantsUsage || chunk.choices.length > 0 || !chunk.usage) {
+        await writeSseData(response, JSON.stringify(chunk));
+      }
+      if (response.destroyed) throw new Error('client closed the connection');
+      const next = await handle.value.iterator.next();
+      chunk = next.done ? undefined : next.value;
+    }
+    endSseDone(response);
+  } catch (error) {
+    failure = error;
+    // Mid-stream: the status is already 200; the failure goes out as an SSE error event.
+    const reason =
+      handle.signal.aborted && isGatewayError(handle.signal.reason) ? handle.signal.reason : error;
+    const gatewayError = isGatewayError(reason) ? reason : toGatewayError(reason);
+    state.errorCode = gatewayError.code;
+    if (!response.destroyed) endSseWithError(response, gatewayError, request.id);
+    void handle.value.iterator.return?.();
+  } finally {
+    handle.finish(failure);
+    recordUsage(request, usage);
+    settle(admission, request, usage, failure === undefined ? 200 : 599);
+  }
+}

@@ -1,0 +1,36 @@
+import { once } from 'node:events';
+import type { ServerResponse } from 'node:http';
+import type { GatewayError } from '../errors/gateway-error.js';
+
+const SSE_HEADERS = {
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-cache, no-transform',
+  // Tells nginx-style proxies not to buffer the stream.
+  'x-accel-buffering': 'no',
+};
+
+/** Commits the 200 and SSE headers. Called only once the first upstream chunk is in hand. */
+export function startSse(response: ServerResponse, headers: Record<string, string>): void {
+  response.writeHead(200, { ...SSE_HEADERS, ...headers });
+  response.flushHeaders();
+}
+
+/** Writes one `data:` event, waiting for the socket to drain when the client reads slowly. */
+export async function writeSseData(response: ServerResponse, data: string): Promise<void> {
+  if (!response.write(`data: ${data}\n\n`)) {
+    await Promise.race([once(response, 'drain'), once(response, 'close')]);
+  }
+}
+
+/**
+ * Ends a stream that failed after the first byte: an error event in OpenAI's error shape
+ * (the SDKs raise it), never a silent clean close and never `[DONE]`.
+ */
+export function endSseWithError(response: ServerResponse, error: GatewayError, requestId: string): void {
+  if (response.writableEnded || response.destroyed) return;
+  response.end(`event: error\ndata: ${JSON.stringify(error.toEnvelope(requestId))}\n\n`);
+}
+
+export function endSseDone(response: ServerResponse): void {
+  if (!response.writableEnded) response.end('data: [DONE]\n\n');
+}
