@@ -11,7 +11,8 @@ function header(headers: IncomingHttpHeaders, name: string): string | undefined 
  */
 export function parseRetryAfter(headers: IncomingHttpHeaders, now = Date.now()): number | undefined {
   const milliseconds = header(headers, 'retry-after-ms');
-  if (milliseconds !== undefined && /^\s*\d+(\.\d+)?\s*$/.test(milliseconds)) return Number(milliseconds) / 1000;
+  if (milliseconds !== undefined && /^\s*\d+(\.\d+)?\s*$/.test(milliseconds))
+    return Number(milliseconds) / 1000;
   const value = header(headers, 'retry-after')?.trim();
   if (value === undefined || value === '') return undefined;
   if (/^\d+(\.\d+)?$/.test(value)) return Number(value);

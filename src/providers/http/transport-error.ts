@@ -59,9 +59,13 @@ export function transportError(error: unknown, deployment: Deployment, signal: A
     });
   }
   if (code !== undefined && (PROTOCOL_CODES.has(code) || code.startsWith('HPE_'))) {
-    return new GatewayError('upstream_bad_response', `${upstream} sent a malformed HTTP response: ${detail}`, {
-      cause: error,
-    });
+    return new GatewayError(
+      'upstream_bad_response',
+      `${upstream} sent a malformed HTTP response: ${detail}`,
+      {
+        cause: error,
+      },
+    );
   }
   return error;
 }

@@ -1,7 +1,41 @@
 import type { Deployment } from '../../config/load.js';
 import type { Provider } from '../contract.js';
+import { createUpstreamClient } from '../http/upstream-client.js';
+import { authHeaders, endpointUrl } from '../presets.js';
+import { expectChatCompletion, expectEmbeddings } from './convert-response.js';
+import { chatChunks } from './convert-stream.js';
 
-// PLACEHOLDER — being written by the providers helper.
+/**
+ * The adapter for every upstream that speaks OpenAI's API (OpenAI, Azure, vLLM, Ollama, Gemini, …;
+ * see presets.ts). Requests go out as they came in, unknown fields included.
+ */
 export function createOpenAICompatibleProvider(deployment: Deployment): Provider {
-  throw new Error(`provider ${deployment.provider} not implemented yet`);
+  const client = createUpstreamClient(deployment);
+  const chatUrl = endpointUrl(deployment, 'chat/completions');
+  const embeddingsUrl = endpointUrl(deployment, 'embeddings');
+  const headers = authHeaders(deployment);
+
+  return {
+    id: deployment.id,
+
+    async chat(request, context) {
+      // A whole answer is wanted here even if the client's request said stream: true.
+      const body = request.stream ? { ...request, stream: false, stream_options: undefined } : request;
+      const payload = await client.postJson({ url: chatUrl, headers, body }, context);
+      return expectChatCompletion(payload, deployment.id);
+    },
+
+    async *chatStream(request, context) {
+      const body = { ...request, stream: true };
+      const stream = await client.postEvents({ url: chatUrl, headers, body }, context);
+      yield* chatChunks(stream, deployment.id);
+    },
+
+    async embed(request, context) {
+      const payload = await client.postJson({ url: embeddingsUrl, headers, body: request }, context);
+      return expectEmbeddings(payload, deployment.id);
+    },
+
+    close: () => client.close(),
+  };
 }

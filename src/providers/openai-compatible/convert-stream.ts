@@ -1,0 +1,33 @@
+import { eventJson, isRecord } from '../http/event-json.js';
+import type { EventStream } from '../http/event-stream.js';
+import { badResponse, upstreamPayloadError } from '../http/upstream-error.js';
+import type { ChatCompletionChunk } from '../openai-types.js';
+
+/**
+ * Relays an OpenAI-style event stream as chunks. Errors the upstream sends as `event: error` or as
+ * an `{"error":…}` chunk throw; so does a stream that ends without `data: [DONE]`, which would
+ * otherwise pass a truncated answer off as a complete one.
+ */
+export async function* chatChunks(
+  stream: EventStream,
+  deploymentId: string,
+): AsyncGenerator<ChatCompletionChunk> {
+  let relayed = 0;
+  for await (const event of stream) {
+    if (event.data === '[DONE]') {
+      stream.complete();
+      return;
+    }
+    const payload = eventJson(event, deploymentId);
+    if (event.event === 'error' || (isRecord(payload) && payload.error && !Array.isArray(payload.choices))) {
+      throw upstreamPayloadError(deploymentId, payload);
+    }
+    if (!isRecord(payload)) throw badResponse(deploymentId, 'sent a stream chunk that is not a JSON object');
+    relayed++;
+    yield payload as unknown as ChatCompletionChunk;
+  }
+  throw badResponse(
+    deploymentId,
+    relayed > 0 ? 'stream ended without [DONE]' : 'stream ended before its first chunk, without [DONE]',
+  );
+}
