@@ -59,6 +59,8 @@ function chooseTool(request: ChatCompletionRequest): FunctionTool | undefined {
   const choice = request.tool_choice;
   if (typeof choice === 'object')
     return request.tools.find((tool) => tool.function.name === choice.function.name);
+  // After a tool result the model answers in text, as real models do.
+  if (request.messages.at(-1)?.role === 'tool') return undefined;
   if (choice === 'required' || /\b(call|use)\b.*\btool\b|\bweather\b/i.test(lastUserText(request))) {
     return request.tools[0];
   }
