@@ -94,7 +94,7 @@ export function validateStrictly(manifest: Manifest): ValidationResult {
   const walk = (value: unknown, path: string) => {
     if (value === null || typeof value !== 'object') return;
     if (Array.isArray(value)) {
-      value.forEach((item, index) => walk(item, `${path}[${index}]`));
+      for (const [index, item] of value.entries()) walk(item, `${path}[${index}]`);
       return;
     }
     const known = readKeys.get(value);
@@ -115,9 +115,8 @@ function track<T>(value: T, readKeys: Map<object, Set<string>>, enumerated: Set<
   if (value === null || typeof value !== 'object') return value;
   const record = (target: object, key: string | symbol) => {
     if (typeof key !== 'string') return;
-    let keys = readKeys.get(target);
-    if (!keys) readKeys.set(target, (keys = new Set()));
-    keys.add(key);
+    const keys = readKeys.get(target) ?? new Set<string>();
+    readKeys.set(target, keys.add(key));
   };
   return new Proxy(value as object, {
     get(target, key, receiver) {
