@@ -1,0 +1,99 @@
+# Gantry container image. Build: `docker build -t gantry .` (BuildKit; see docs/deployment/docker.md).
+#
+# Stages, ordered so that a change under src/ reuses every dependency layer:
+#   deps       npm ci (all dependencies, from the lockfile only)      ← package*.json
+#   build      tsc → dist/                                             ← tsconfig*, src/
+#   prod-deps  npm ci --omit=dev, pruned                               ← package*.json
+#   dev        deps + source, `tsx watch` (compose.override.yaml)
+#   runtime    node:24-bookworm-slim without npm/yarn/corepack, non-root, read-only friendly
+#
+# No `# syntax=` line on purpose: BuildKit would pull the frontend image, and registries may be
+# out of reach. Pin the base by digest for production builds with --build-arg NODE_IMAGE=…@sha256:….
+
+ARG NODE_IMAGE=node:24-bookworm-slim
+
+FROM ${NODE_IMAGE} AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN --mount=type=cache,target=/root/.npm,sharing=locked \
+    npm ci --no-audit --no-fund --loglevel=warn
+
+FROM deps AS build
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build --silent
+
+FROM ${NODE_IMAGE} AS prod-deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+# Type declarations, source maps and docs are never loaded at run time.
+RUN --mount=type=cache,target=/root/.npm,sharing=locked \
+    npm ci --omit=dev --no-audit --no-fund --loglevel=warn \
+    && find node_modules -type f \( -name '*.d.ts' -o -name '*.d.mts' -o -name '*.d.cts' \
+         -o -name '*.map' -o -iname 'README*' -o -iname 'CHANGELOG*' -o -iname 'HISTORY.md' \) -delete \
+    && rm -rf node_modules/.package-lock.json
+
+# Development target for compose.override.yaml: all dependencies, source bind-mounted, reload.
+FROM deps AS dev
+ENV NODE_ENV=development DATA_DIR=/data
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN mkdir -p /data && chown 10001:10001 /data
+USER 10001:10001
+EXPOSE 8000
+CMD ["node", "node_modules/tsx/dist/cli.mjs", "watch", "--clear-screen=false", "src/cli/main.ts", "serve"]
+
+FROM ${NODE_IMAGE} AS runtime
+# CA certificates: upstream providers are HTTPS (the official slim image ships none).
+# npm, npx, corepack and yarn are removed: nothing installs packages at run time, and a package
+# manager in a production image is attack surface. The numeric user (>= 10000) satisfies
+# Kubernetes runAsNonRoot checks without a passwd lookup.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends ca-certificates \
+    && rm -rf /var/lib/apt/lists/* /var/cache/apt/archives/* \
+    && rm -rf /usr/local/lib/node_modules/npm /usr/local/lib/node_modules/corepack /opt/yarn-* \
+              /usr/local/bin/npm /usr/local/bin/npx /usr/local/bin/corepack \
+              /usr/local/bin/yarn /usr/local/bin/yarnpkg /usr/local/include/node \
+              /root/.npm /tmp/* \
+    && groupadd --gid 10001 gantry \
+    && useradd --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent \
+               --shell /usr/sbin/nologin gantry \
+    && mkdir -p /data \
+    && chown 10001:10001 /data \
+    && chmod 0750 /data
+
+ENV NODE_ENV=production \
+    HOST=0.0.0.0 \
+    PORT=8000 \
+    DATA_DIR=/data
+WORKDIR /app
+
+# Code and dependencies stay owned by root: the gateway cannot modify itself.
+COPY --from=prod-deps /app/node_modules ./node_modules
+COPY package.json ./
+COPY migration[s] ./migrations/
+COPY --from=build /app/dist ./dist
+
+# Embedded PGlite state. The only writable paths are /data and /tmp (run with --read-only).
+VOLUME ["/data"]
+USER 10001:10001
+EXPOSE 8000
+STOPSIGNAL SIGTERM
+HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
+    CMD ["node", "dist/cli/main.js", "healthcheck"]
+# node is PID 1 and handles SIGTERM itself (graceful drain); no shell, no npm in between.
+ENTRYPOINT []
+CMD ["node", "dist/cli/main.js", "serve"]
+
+# Last, so that new values never invalidate the layers above.
+ARG SOURCE=https://github.com/gantry-gateway/gantry
+ARG REVISION=unknown
+ARG VERSION=0.0.0-dev
+ARG CREATED=1970-01-01T00:00:00Z
+LABEL org.opencontainers.image.title="gantry" \
+      org.opencontainers.image.description="OpenAI-compatible LLM gateway" \
+      org.opencontainers.image.licenses="Apache-2.0" \
+      org.opencontainers.image.source="${SOURCE}" \
+      org.opencontainers.image.revision="${REVISION}" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.created="${CREATED}"
