@@ -38,6 +38,7 @@ FROM deps AS dev
 ENV NODE_ENV=development DATA_DIR=/data
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+COPY migration[s] ./migrations/
 RUN mkdir -p /data && chown 10001:10001 /data
 USER 10001:10001
 EXPOSE 8000
