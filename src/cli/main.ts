@@ -3,6 +3,8 @@ import { Command } from 'commander';
 import { GANTRY_VERSION } from '../version.js';
 import { configCheckCommand } from './config-check.js';
 import { healthcheckCommand } from './healthcheck.js';
+import { keysCommand } from './keys.js';
+import { migrateCommand } from './migrate.js';
 import { serveCommand } from './serve.js';
 
 const program = new Command()
@@ -14,6 +16,8 @@ const program = new Command()
 program.addCommand(serveCommand());
 program.addCommand(configCheckCommand());
 program.addCommand(healthcheckCommand());
+program.addCommand(migrateCommand());
+program.addCommand(keysCommand());
 program
   .command('version')
   .description('print the version')

@@ -183,6 +183,8 @@ export const configSchema = z
         max_inflight: z.number().int().min(0).default(0),
         /** Requests waiting for a global slot before 503. */
         max_queue: z.number().int().min(0).default(0),
+        /** Longest wait for a global slot before 503. */
+        max_queue_wait: duration.default(10_000),
         /** Event-loop lag above which new requests are shed with 503 (0 = off). */
         shed_on_lag: duration.default(0),
         /** Event-loop lag above which /health fails. */
@@ -210,6 +212,36 @@ export const configSchema = z
       .strict()
       .prefault({}),
     redis: z.object({ url: z.string().optional() }).strict().prefault({}),
+    rate_limit: z
+      .object({
+        /** What to do when the limiter store (Redis) cannot be reached: admit the request or refuse it. */
+        on_store_error: z.enum(['allow', 'deny']).default('allow'),
+      })
+      .strict()
+      .prefault({}),
+    usage: z
+      .object({
+        enabled: z.boolean().default(true),
+        /** How often buffered usage records are written. */
+        flush_interval: duration.default(1_000),
+        batch_size: z.number().int().min(1).max(10_000).default(500),
+        /** Records kept while the database is unreachable; beyond this they are dropped and counted. */
+        buffer_size: z.number().int().min(1).default(100_000),
+      })
+      .strict()
+      .prefault({}),
+    cache: z
+      .object({
+        /** Aliases whose chat completions are cached without the client asking (x-gantry-cache: use). */
+        models: z.array(z.string()).default([]),
+        ttl: duration.default(300_000),
+        /** Entries kept by the in-memory cache (used when Redis is not configured). */
+        max_entries: z.number().int().min(1).default(1_000),
+        /** Share entries between API keys (otherwise each key has its own cache). */
+        shared: z.boolean().default(false),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict();
 

@@ -16,7 +16,7 @@ export interface Authenticator {
 }
 
 export const ANONYMOUS: Principal = { kind: 'anonymous', keyId: undefined, allowedAliases: undefined };
-const MASTER: Principal = { kind: 'master', keyId: 'master', allowedAliases: undefined };
+export const MASTER: Principal = { kind: 'master', keyId: 'master', allowedAliases: undefined };
 
 /** The bearer token of a request, from `Authorization: Bearer …` or `x-api-key`. */
 export function bearerToken(request: FastifyRequest): string | undefined {

@@ -1,11 +1,29 @@
+import cluster from 'node:cluster';
 import type { Config } from '../config/load.js';
-import type { Authenticator } from '../server/authenticate.js';
-import { createMasterKeyAuthenticator } from '../server/authenticate.js';
+import { GatewayError } from '../errors/gateway-error.js';
+import { createKeyCache } from '../keys/key-cache.js';
+import type { KeyRecord } from '../keys/key-store.js';
+import { createKeyStore, type KeyStore } from '../keys/key-store.js';
+import { createVirtualKeyAuthenticator } from '../keys/virtual-key-authenticator.js';
+import { createBudgetTracker } from '../limits/budget-tracker.js';
+import { createRequestPolicy } from '../limits/create-request-policy.js';
+import type { Limiter } from '../limits/limiter.js';
+import { createMemoryLimiter } from '../limits/memory-limiter.js';
+import { createRedisLimiter } from '../limits/redis-limiter.js';
+import type { Authenticator, Principal } from '../server/authenticate.js';
 import type { ReadinessCheck } from '../server/readiness-check.js';
-import { OPEN_POLICY, type RequestPolicy } from '../server/request-policy.js';
+import type { RequestPolicy } from '../server/request-policy.js';
+import { registerAdminKeys } from '../server/routes/admin-keys.js';
+import { registerAdminUsage } from '../server/routes/admin-usage.js';
 import type { ServerContext } from '../server/server-context.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
+import { createUsageBuffer } from '../usage/usage-buffer.js';
+import { createUsageStore, type UsageStore } from '../usage/usage-store.js';
+import { migrate } from './migrate.js';
+import { type DatabaseHandle, openDatabase } from './open-database.js';
+import { openRedis, type RedisHandle } from './open-redis.js';
+import { createStateMetrics } from './state-metrics.js';
 
 /**
  * Stateful services (database, Redis, keys, limits, usage, cache, conversations) as seen by the
@@ -22,17 +40,156 @@ export interface StateServices {
   close(): Promise<void>;
 }
 
-// PLACEHOLDER — the state issue replaces this with the real database/Redis-backed services.
-export async function createState(
-  config: Config,
-  _dependencies: { logger: Logger; metrics: Metrics },
-): Promise<StateServices> {
+export interface StateOptions {
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  /** Prefix of every Redis key and channel (tests isolate runs with it). */
+  readonly redisPrefix?: string;
+}
+
+/** Channel on which replicas announce key changes, so revocations take effect everywhere at once. */
+const KEY_CHANNEL = 'keys:invalidate';
+
+/**
+ * Builds the state services. Nothing connects until `start()`; until then authenticated requests
+ * are answered 503 and usage is buffered.
+ */
+export async function createState(config: Config, options: StateOptions): Promise<StateServices> {
+  const { logger } = options;
+  const prefix = options.redisPrefix ?? 'gantry:';
+  if (!config.database.url && cluster.isWorker) {
+    throw new Error(
+      'database.url (DATABASE_URL): required with more than one worker; the embedded database serves one process',
+    );
+  }
+  const stateMetrics = createStateMetrics(options.metrics.registry);
+  let database: DatabaseHandle | undefined;
+  let redis: RedisHandle | undefined;
+  let limiter: Limiter = createMemoryLimiter();
+  let keyStore: KeyStore | undefined;
+  let usageStore: UsageStore | undefined;
+
+  const notStarted = () =>
+    new GatewayError('service_unavailable', 'The gateway is starting; retry shortly.', {
+      retryAfterSeconds: 1,
+    });
+  const keys = () => keyStore ?? raise(notStarted());
+  const usage = () => usageStore ?? raise(notStarted());
+
+  const keyCache = createKeyCache({ load: (id) => keys().get(id), logger });
+  const records = new WeakMap<Principal, KeyRecord>();
+  const usageBuffer = createUsageBuffer({
+    write: (batch) => usage().insert(batch),
+    logger,
+    flushIntervalMs: config.usage.flush_interval,
+    batchSize: config.usage.batch_size,
+    capacity: config.usage.buffer_size,
+    sizeGauge: stateMetrics.usageBufferSize,
+    droppedCounter: stateMetrics.usageDropped,
+  });
+  const budgets = createBudgetTracker({
+    spentSince: (keyId, since) => usage().spentSince(keyId, since),
+    pendingCost: (keyId) => usageBuffer.pendingCost(keyId),
+    logger,
+  });
+  const policy = createRequestPolicy({
+    // Resolved per call: the limiter becomes the Redis one once start() has connected.
+    limiter: {
+      reserve: (specs, id) => limiter.reserve(specs, id),
+      adjust: (spec, id) => limiter.adjust(spec, id),
+      close: async () => {},
+    },
+    budgets,
+    records,
+    recordUsage: config.usage.enabled ? (record) => usageBuffer.add(record) : undefined,
+    onStoreError: config.rate_limit.on_store_error,
+    logger,
+    rateLimited: stateMetrics.rateLimited,
+    budgetExceeded: stateMetrics.budgetExceeded,
+    storeErrors: stateMetrics.storeErrors,
+  });
+
+  async function invalidate(id: string) {
+    keyCache.invalidate(id);
+    if (redis) {
+      await redis.client.publish(`${prefix}${KEY_CHANNEL}`, id).catch((error: unknown) => {
+        logger.warn(
+          { err: (error as Error).message },
+          'key change not broadcast; replicas see it within 10s',
+        );
+      });
+    }
+  }
+
+  const readinessChecks: ReadinessCheck[] = [
+    {
+      name: 'database',
+      check: async (signal) => {
+        if (!database) throw new Error('not connected');
+        await database.ping(signal);
+      },
+    },
+  ];
+  if (config.redis.url) {
+    readinessChecks.push({
+      name: 'redis',
+      check: async () => {
+        if (!redis) throw new Error('not connected');
+        await redis.ping();
+      },
+    });
+  }
+
   return {
-    authenticator: createMasterKeyAuthenticator(config.auth.master_key),
-    policy: OPEN_POLICY,
-    readinessChecks: [],
-    plugins: [],
-    async start() {},
-    async close() {},
+    authenticator: createVirtualKeyAuthenticator({
+      masterKey: config.auth.master_key,
+      keys: keyCache,
+      records,
+    }),
+    policy,
+    readinessChecks,
+    plugins: [
+      (app) => {
+        registerAdminKeys(app, {
+          masterKey: config.auth.master_key,
+          keys,
+          invalidate,
+          spent: (record) => budgets.spent(record),
+        });
+        registerAdminUsage(app, { usage, flush: () => usageBuffer.flush() });
+      },
+    ],
+    async start() {
+      // Idempotent: a failed start (database not up yet) is retried by serve.
+      database ??= await openDatabase(
+        { url: config.database.url, dataDir: config.database.data_dir },
+        logger,
+      );
+      await migrate(database.db, logger);
+      keyStore = createKeyStore(database.db);
+      usageStore = createUsageStore(database.db);
+      if (config.redis.url && !redis) {
+        redis = await openRedis(config.redis.url, logger);
+        const channel = `${prefix}${KEY_CHANNEL}`;
+        redis.subscriber.on('message', (from: string, id: string) => {
+          if (from === channel) keyCache.invalidate(id);
+        });
+        await redis.subscriber.subscribe(channel);
+        limiter = createRedisLimiter(redis.client, `${prefix}rl:`);
+      }
+      logger.info(
+        { database: database.kind, redis: redis ? 'connected' : 'not configured' },
+        'state services started',
+      );
+    },
+    async close() {
+      await usageBuffer.close();
+      await redis?.close();
+      await database?.close();
+    },
   };
+}
+
+function raise(error: Error): never {
+  throw error;
 }

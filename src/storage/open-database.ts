@@ -1,0 +1,126 @@
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import pg from 'pg';
+import type { Logger } from '../telemetry/logger.js';
+import { describeConnectionError } from './describe-connection-error.js';
+import { pgliteDialect } from './pglite-dialect.js';
+import type { Database } from './tables.js';
+
+export interface DatabaseHandle {
+  readonly db: Database;
+  readonly kind: 'postgres' | 'pglite';
+  /** Fails when the database does not answer. */
+  ping(signal?: AbortSignal): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface DatabaseSettings {
+  readonly url: string | undefined;
+  readonly dataDir: string;
+}
+
+const POOL_SIZE = 10;
+const CONNECT_TIMEOUT_MS = 5_000;
+
+/**
+ * Opens PostgreSQL (pooled) when a URL is set, else the embedded PGlite under dataDir. Verifies the
+ * connection and throws an Error naming the setting when it fails.
+ */
+export async function openDatabase(settings: DatabaseSettings, logger: Logger): Promise<DatabaseHandle> {
+  return settings.url ? openPostgres(settings.url, logger) : openPglite(settings.dataDir);
+}
+
+async function openPostgres(url: string, logger: Logger): Promise<DatabaseHandle> {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: POOL_SIZE,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    idleTimeoutMillis: 30_000,
+    // A server that stops answering (not closing) must not hang usage flushes or key lookups forever.
+    query_timeout: 10_000,
+  });
+  // An idle client losing its server must not crash the process; the next query reports it.
+  pool.on('error', (error) => logger.warn({ err: error.message }, 'database connection lost'));
+  try {
+    const client = await pool.connect();
+    client.release();
+  } catch (error) {
+    await pool.end().catch(() => {});
+    throw new Error(describeConnectionError('database.url (DATABASE_URL)', url, error));
+  }
+  const db: Database = new Kysely({ dialect: new PostgresDialect({ pool }) });
+  return {
+    db,
+    kind: 'postgres',
+    ping: (signal) => pingDatabase(db, signal),
+    close: () => db.destroy(),
+  };
+}
+
+async function openPglite(dataDir: string): Promise<DatabaseHandle> {
+  const directory = resolve(dataDir, 'pglite');
+  mkdirSync(directory, { recursive: true });
+  const lockFile = join(resolve(dataDir), 'pglite.lock');
+  claimDataDir(lockFile);
+  const { PGlite } = await import('@electric-sql/pglite');
+  let database: InstanceType<typeof PGlite>;
+  try {
+    database = await PGlite.create(directory);
+  } catch (error) {
+    rmSync(lockFile, { force: true });
+    throw new Error(
+      `database.data_dir (DATA_DIR): cannot open the embedded database in ${directory}: ${(error as Error).message}`,
+    );
+  }
+  const db: Database = new Kysely({ dialect: pgliteDialect(database) });
+  return {
+    db,
+    kind: 'pglite',
+    ping: (signal) => pingDatabase(db, signal),
+    async close() {
+      await db.destroy();
+      rmSync(lockFile, { force: true });
+    },
+  };
+}
+
+/** PGlite is single-process: two processes on one data directory would corrupt it. */
+function claimDataDir(lockFile: string) {
+  try {
+    const owner = Number(readFileSync(lockFile, 'utf8'));
+    if (owner && owner !== process.pid && isAlive(owner)) {
+      throw new Error(
+        `database.data_dir (DATA_DIR): the embedded database is in use by process ${owner}; ` +
+          'set DATABASE_URL to share a PostgreSQL database between processes',
+      );
+    }
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  writeFileSync(lockFile, String(process.pid));
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function pingDatabase(db: Database, signal: AbortSignal | undefined): Promise<void> {
+  const query = sql`select 1`.execute(db);
+  if (!signal) return void (await query);
+  query.catch(() => {});
+  await new Promise<void>((resolve, reject) => {
+    const onAbort = () => reject(new Error('database did not answer in time'));
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    query.then(
+      () => resolve(),
+      (error: unknown) => reject(error),
+    );
+  });
+}

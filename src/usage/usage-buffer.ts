@@ -1,0 +1,96 @@
+import type { Counter, Gauge } from 'prom-client';
+import type { Logger } from '../telemetry/logger.js';
+import type { UsageRecord } from './usage-store.js';
+
+export interface UsageBufferOptions {
+  readonly write: (records: readonly UsageRecord[]) => Promise<void>;
+  readonly logger: Logger;
+  readonly flushIntervalMs: number;
+  readonly batchSize: number;
+  /** Records held at most; beyond it new records are dropped and counted. */
+  readonly capacity: number;
+  readonly sizeGauge?: Gauge;
+  readonly droppedCounter?: Counter;
+}
+
+/**
+ * Usage writes off the hot path: `add` only appends to memory; a timer writes batches. When the
+ * database fails, records stay in the buffer (bounded) and are written once it answers again.
+ */
+export function createUsageBuffer(options: UsageBufferOptions) {
+  const { logger } = options;
+  let records: UsageRecord[] = [];
+  let flushing: Promise<void> | undefined;
+  let failing = false;
+  let droppedSinceLog = 0;
+
+  async function writeAll(): Promise<void> {
+    while (records.length > 0) {
+      const batch = records.slice(0, options.batchSize);
+      try {
+        await options.write(batch);
+      } catch (error) {
+        if (!failing) {
+          failing = true;
+          logger.warn(
+            { err: (error as Error).message, buffered: records.length },
+            'usage records cannot be written; buffering until the database answers',
+          );
+        }
+        return;
+      }
+      records = records.slice(batch.length);
+      options.sizeGauge?.set(records.length);
+      if (failing) {
+        failing = false;
+        logger.info({ buffered: records.length }, 'usage writes resumed');
+      }
+    }
+  }
+
+  function flush(): Promise<void> {
+    flushing ??= writeAll().finally(() => {
+      flushing = undefined;
+    });
+    return flushing;
+  }
+
+  const timer = setInterval(() => {
+    if (droppedSinceLog > 0) {
+      logger.error({ dropped: droppedSinceLog }, 'usage buffer full: records dropped');
+      droppedSinceLog = 0;
+    }
+    void flush();
+  }, options.flushIntervalMs);
+  timer.unref();
+
+  return {
+    add(record: UsageRecord) {
+      if (records.length >= options.capacity) {
+        droppedSinceLog += 1;
+        options.droppedCounter?.inc();
+        return;
+      }
+      records.push(record);
+      options.sizeGauge?.set(records.length);
+    },
+    /** Sum of costs not yet written for a key (budgets count them too). */
+    pendingCost(keyId: string): number {
+      let total = 0;
+      for (const record of records) if (record.keyId === keyId) total += record.costUsd;
+      return total;
+    },
+    size: () => records.length,
+    flush,
+    /** Stops the timer and makes a last attempt to write what is buffered. */
+    async close() {
+      clearInterval(timer);
+      await flush();
+      if (records.length > 0) {
+        logger.error({ lost: records.length }, 'usage records not written at shutdown');
+      }
+    },
+  };
+}
+
+export type UsageBuffer = ReturnType<typeof createUsageBuffer>;

@@ -1,0 +1,110 @@
+import { sql } from 'kysely';
+import type { Database } from '../storage/tables.js';
+
+/** One served request, as recorded for accounting. */
+export interface UsageRecord {
+  readonly id: string;
+  readonly requestId: string;
+  readonly keyId: string | null;
+  readonly alias: string;
+  readonly deployment: string | null;
+  readonly upstreamModel: string | null;
+  readonly promptTokens: number;
+  readonly completionTokens: number;
+  readonly cachedTokens: number;
+  readonly costUsd: number;
+  readonly latencyMs: number;
+  readonly ttftMs: number | null;
+  readonly status: number;
+  readonly cacheHit: boolean;
+  readonly createdAt: Date;
+}
+
+export type UsageGrouping = 'key' | 'model' | 'day';
+
+export interface UsageSummaryRow {
+  readonly group: string | null;
+  readonly requests: number;
+  readonly prompt_tokens: number;
+  readonly completion_tokens: number;
+  readonly cost_usd: number;
+}
+
+/** SQL for usage records. */
+export function createUsageStore(db: Database) {
+  return {
+    /** Inserts a batch; ids make a retried batch harmless (already-stored rows are skipped). */
+    async insert(records: readonly UsageRecord[]): Promise<void> {
+      if (records.length === 0) return;
+      await db
+        .insertInto('usage_records')
+        .values(
+          records.map((record) => ({
+            id: record.id,
+            request_id: record.requestId,
+            key_id: record.keyId,
+            alias: record.alias,
+            deployment: record.deployment,
+            upstream_model: record.upstreamModel,
+            prompt_tokens: record.promptTokens,
+            completion_tokens: record.completionTokens,
+            cached_tokens: record.cachedTokens,
+            cost_usd: record.costUsd,
+            latency_ms: record.latencyMs,
+            ttft_ms: record.ttftMs,
+            status: record.status,
+            cache_hit: record.cacheHit,
+            created_at: record.createdAt,
+          })),
+        )
+        .onConflict((conflict) => conflict.column('id').doNothing())
+        .execute();
+    },
+    /** USD spent by a key since a moment. */
+    async spentSince(keyId: string, since: Date): Promise<number> {
+      const row = await db
+        .selectFrom('usage_records')
+        .select(sql<number>`coalesce(sum(cost_usd), 0)::float8`.as('spent'))
+        .where('key_id', '=', keyId)
+        .where('created_at', '>=', since)
+        .executeTakeFirst();
+      return Number(row?.spent ?? 0);
+    },
+    async summarize(options: {
+      groupBy: UsageGrouping;
+      from?: Date | undefined;
+      to?: Date | undefined;
+      keyId?: string | undefined;
+    }): Promise<UsageSummaryRow[]> {
+      const group =
+        options.groupBy === 'key'
+          ? sql<string | null>`key_id`
+          : options.groupBy === 'model'
+            ? sql<string | null>`alias`
+            : sql<string>`to_char(created_at at time zone 'UTC', 'YYYY-MM-DD')`;
+      let query = db
+        .selectFrom('usage_records')
+        .select([
+          group.as('group'),
+          sql<number>`count(*)::int`.as('requests'),
+          sql<number>`coalesce(sum(prompt_tokens), 0)::int8::float8`.as('prompt_tokens'),
+          sql<number>`coalesce(sum(completion_tokens), 0)::int8::float8`.as('completion_tokens'),
+          sql<number>`coalesce(sum(cost_usd), 0)::float8`.as('cost_usd'),
+        ])
+        .groupBy(sql`1`)
+        .orderBy(sql`1`);
+      if (options.from) query = query.where('created_at', '>=', options.from);
+      if (options.to) query = query.where('created_at', '<', options.to);
+      if (options.keyId) query = query.where('key_id', '=', options.keyId);
+      return (await query.execute()).map((row) => ({
+        group: row.group,
+        requests: Number(row.requests),
+        prompt_tokens: Number(row.prompt_tokens),
+        completion_tokens: Number(row.completion_tokens),
+        cost_usd: Number(row.cost_usd),
+      }));
+    },
+  };
+}
+
+export type UsageStore = ReturnType<typeof createUsageStore>;
