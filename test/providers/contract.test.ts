@@ -337,12 +337,12 @@ describe.each(HARNESSES)('provider contract: $name', (harness) => {
     });
 
     it('a slow consumer (backpressure) does not count as upstream silence', async () => {
-      // The upstream is never silent for 60 ms, but the consumer holds each chunk for 100 ms.
-      const request = harness.prepare('text-stream', STREAM_TEXT, { chunkSize: 64, pauseMs: 5 });
+      // The upstream is never silent for 150 ms, but the consumer holds each chunk for 250 ms.
+      const request = harness.prepare('text-stream', STREAM_TEXT, { chunkSize: 256, pauseMs: 5 });
       let text = '';
-      for await (const chunk of fast({ idle: 60 }).chatStream(request, callContext())) {
+      for await (const chunk of fast({ idle: 150 }).chatStream(request, callContext())) {
         text += chunk.choices[0]?.delta.content ?? '';
-        await sleep(100);
+        await sleep(250);
       }
       expect(text).toBe(expected.text);
     });
