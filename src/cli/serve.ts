@@ -1,67 +1,107 @@
-import { Command } from 'commander';
-import { createGateway } from '../server/gateway.js';
-import { createLogger } from '../telemetry/logger.js';
+import cluster from 'node:cluster';
+import { Command, InvalidArgumentError } from 'commander';
+import type { Config, LoadOptions } from '../config/load.js';
+import { availableCpus } from '../server/lifecycle/available-cpus.js';
+import type { ClusterMessage } from '../server/lifecycle/cluster-messages.js';
+import { isClusterMessage } from '../server/lifecycle/cluster-messages.js';
+import { createWorkerMetricsCollector } from '../server/lifecycle/cluster-metrics.js';
+import { runClusterPrimary } from '../server/lifecycle/cluster-primary.js';
+import { exitAfterFlush, onTerminationSignals } from '../server/lifecycle/process-signals.js';
+import { type ServingGateway, serveGateway } from '../server/lifecycle/serve-gateway.js';
+import { createLogger, type Logger } from '../telemetry/logger.js';
+import { createMetrics } from '../telemetry/metrics.js';
 import { loadConfigOrExit } from './load-config-or-exit.js';
 
 interface ServeOptions {
   config?: string;
   host?: string;
   port?: string;
+  workers?: number;
 }
 
-/** `gantry serve`: runs the gateway until SIGTERM/SIGINT, then drains. */
+function parseWorkers(value: string): number {
+  if (value === 'auto') return 0;
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError('expected a number of workers or "auto"');
+  return Number(value);
+}
+
+/** `gantry serve`: runs the gateway (one process, or a node:cluster primary and its workers). */
 export function serveCommand() {
   return new Command('serve')
-    .description('run the gateway')
+    .description('run the gateway until SIGTERM/SIGINT, then drain; SIGHUP reloads the configuration')
     .option('-c, --config <file>', 'YAML configuration file (default: $GANTRY_CONFIG)')
     .option('--host <host>', 'listen address (default: $HOST or 0.0.0.0)')
     .option('-p, --port <port>', 'listen port (default: $PORT or 8000)')
+    .option(
+      '-w, --workers <n>',
+      'worker processes; 0 or "auto" = one per available CPU (default: $GANTRY_WORKERS or 1)',
+      parseWorkers,
+    )
     .action(async (options: ServeOptions) => {
-      const config = loadConfigOrExit({
+      const loadOptions: LoadOptions = {
         env: process.env,
         file: options.config,
         overrides: {
           'server.host': options.host,
           'server.port': options.port === undefined ? undefined : Number(options.port),
+          'server.workers': options.workers,
         },
-      });
+      };
+      const config = loadConfigOrExit(loadOptions);
       const logger = createLogger(config);
+      if (cluster.isWorker) {
+        await runWorker(config, loadOptions, logger.child({ worker: cluster.worker?.id }));
+        return;
+      }
       if (config.app.mode === 'dev' && !config.auth.master_key) {
         logger.warn('no master key configured: the API is open to anyone who can reach it (dev mode)');
       }
-      const gateway = await createGateway({ config, logger });
-      await gateway.app.listen({ host: config.server.host, port: config.server.port });
-      gateway.markStarted();
-      logger.info(
-        {
-          host: config.server.host,
-          port: config.server.port,
-          mode: config.app.mode,
-          models: config.models.length,
-        },
-        'gantry listening',
-      );
-      let stopping = false;
-      const stop = async (signal: NodeJS.Signals) => {
-        if (stopping) {
-          logger.warn({ signal }, 'second signal: exiting at once');
-          process.exit(130);
-        }
-        stopping = true;
-        logger.info({ signal }, 'shutting down');
-        gateway.startDraining();
-        const deadline = setTimeout(
-          () => gateway.abortStreams(),
-          config.shutdown.delay + config.shutdown.timeout,
-        );
-        await new Promise((resolve) => setTimeout(resolve, config.shutdown.delay));
-        await gateway.close();
-        clearTimeout(deadline);
-        logger.info('stopped');
-        logger.flush();
-        process.exit(0);
-      };
-      process.on('SIGTERM', stop);
-      process.on('SIGINT', stop);
+      const workers = config.server.workers === 0 ? availableCpus() : config.server.workers;
+      if (workers > 1) runClusterPrimary({ config, logger, workers });
+      else await runSingle(config, loadOptions, logger);
     });
+}
+
+async function runSingle(config: Config, loadOptions: LoadOptions, logger: Logger) {
+  // Handlers go in before the listener opens: an early SIGHUP must not kill the process.
+  let serving: Promise<ServingGateway> | undefined;
+  process.on('SIGHUP', () => void serving?.then((current) => current.reload()));
+  onTerminationSignals(logger, (signal) => {
+    logger.info({ signal }, 'shutting down');
+    if (!serving) exitAfterFlush(logger, 0);
+    void serving?.then(async (current) => exitAfterFlush(logger, await current.shutdown()));
+  });
+  serving = serveGateway({ config, loadOptions, logger, metrics: createMetrics() });
+  await serving;
+}
+
+async function runWorker(config: Config, loadOptions: LoadOptions, logger: Logger) {
+  const metrics = createMetrics();
+  let serving: Promise<ServingGateway> | undefined;
+  const shutdown = () =>
+    void serving?.then(async (current) => exitAfterFlush(logger, await current.shutdown()));
+  // Signals reach a worker directly too (Ctrl-C hits the whole process group); the primary's
+  // shutdown message is not counted as a signal, so the pair does not look like a second signal.
+  onTerminationSignals(logger, (signal) => {
+    logger.info({ signal }, 'shutting down');
+    shutdown();
+  });
+  process.on('SIGHUP', () => void serving?.then((current) => current.reload()));
+  process.on('message', (message: unknown) => {
+    if (!isClusterMessage(message)) return;
+    if (message.type === 'gantry:shutdown') shutdown();
+    else if (message.type === 'gantry:reload') void serving?.then((current) => current.reload());
+  });
+  serving = serveGateway({
+    config,
+    loadOptions,
+    logger,
+    metrics,
+    collectMetrics: createWorkerMetricsCollector(metrics.registry),
+  });
+  const current = await serving;
+  current.started.then(
+    () => process.send?.({ type: 'gantry:started' } satisfies ClusterMessage),
+    () => {}, // interrupted by shutdown
+  );
 }

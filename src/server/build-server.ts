@@ -7,6 +7,9 @@ import Fastify, {
 } from 'fastify';
 import { traceContextFrom } from '../telemetry/trace-context.js';
 import { installErrorHandlers } from './error-handler.js';
+import type { AdmissionGate } from './lifecycle/admission-gate.js';
+import { admitRequest } from './lifecycle/admit-request.js';
+import type { EventLoopMonitor } from './lifecycle/event-loop-monitor.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { parseJsonBody } from './parse-json-body.js';
 import type { RequestState } from './request-state.js';
@@ -50,6 +53,10 @@ function pathOf(request: FastifyRequest): string {
 export interface BuildServerOptions {
   /** Collects /metrics; defaults to this process's registry (a cluster primary aggregates workers). */
   readonly collectMetrics?: () => Promise<{ body: string; contentType: string }>;
+  /** The global max_inflight/queue gate and lag shedding; without it every request is admitted. */
+  readonly admission?: AdmissionGate;
+  /** Event-loop lag, for GET /health. */
+  readonly eventLoop?: Pick<EventLoopMonitor, 'lagMs'>;
 }
 
 /** Builds the Fastify app: hooks, error handling and every route, from explicit dependencies. */
@@ -110,16 +117,26 @@ export async function buildServer(
     const path = pathOf(request);
     const probe = PROBE_PATHS.has(path);
     if (!probe) {
-      metrics.inflight.inc();
+      let admitted = false;
       reply.raw.once('close', () => {
-        metrics.inflight.dec();
+        if (admitted) metrics.inflight.dec();
         finishRequest(request, reply.raw.statusCode);
       });
+      // Probes bypass the gate: an overloaded process is alive, and /metrics must report the overload.
+      if (options.admission) await admitRequest(options.admission, reply.raw, context.drainSignal);
+      admitted = true;
+      metrics.inflight.inc();
     } else if (runtime.config.logging.log_probes) {
       reply.raw.once('close', () => finishRequest(request, reply.raw.statusCode));
     }
+    // Also set here for streams, which are hijacked and never pass through onSend.
     if (context.isDraining() && !probe) reply.header('connection', 'close');
     if (needsAuth(path)) request.gantry.principal = await context.authenticator.authenticate(request);
+  });
+
+  // Draining: responses not yet started tell the client to reconnect elsewhere (another pod).
+  app.addHook('onSend', async (request, reply) => {
+    if (context.isDraining() && !PROBE_PATHS.has(pathOf(request))) reply.header('connection', 'close');
   });
 
   function finishRequest(request: FastifyRequest, statusCode: number) {
@@ -161,7 +178,7 @@ export async function buildServer(
 
   installErrorHandlers(app, KNOWN_ROUTES);
   registerInfo(app);
-  registerProbes(app, context);
+  registerProbes(app, context, options.eventLoop);
   registerMetrics(app, options.collectMetrics ?? collectFrom(metrics.registry));
   const openApiDocument = buildOpenApiDocument();
   app.get('/openapi.json', async () => openApiDocument);

@@ -7,12 +7,14 @@ import type { Logger } from '../telemetry/logger.js';
 import { createMetrics, type Metrics } from '../telemetry/metrics.js';
 import { type Authenticator, createMasterKeyAuthenticator } from './authenticate.js';
 import { type BuildServerOptions, buildServer } from './build-server.js';
+import { createAdmissionGate } from './lifecycle/admission-gate.js';
+import { createEventLoopMonitor } from './lifecycle/event-loop-monitor.js';
 import type { ReadinessCheck } from './readiness-check.js';
 import { OPEN_POLICY, type RequestPolicy } from './request-policy.js';
 import { createRuntimeHolder, type Runtime } from './runtime.js';
 import type { ServerContext } from './server-context.js';
 
-export interface GatewayOptions extends BuildServerOptions {
+export interface GatewayOptions extends Omit<BuildServerOptions, 'admission' | 'eventLoop'> {
   readonly config: Config;
   readonly logger: Logger;
   readonly metrics?: Metrics;
@@ -47,16 +49,20 @@ export async function createGateway(options: GatewayOptions) {
     isDraining: () => draining,
     plugins: options.plugins,
   };
-  const app: FastifyInstance = await buildServer(context, options);
+  const eventLoop = createEventLoopMonitor();
+  const admission = createAdmissionGate({ limits: config.limits, metrics, lagMs: eventLoop.lagMs });
+  const app: FastifyInstance = await buildServer(context, { ...options, admission, eventLoop });
 
   return {
     app,
     metrics,
     runtime,
     context,
+    eventLoop,
     /** Builds a runtime from a new config and swaps it in; the old router closes once drained. */
     reload(next: Config) {
       const previous = runtime.swap(buildRuntime(next));
+      admission.configure(next.limits);
       // Requests in flight hold the previous runtime; give them the longest total timeout to finish.
       const longest = Math.max(
         ...previous.config.models.flatMap((m) => m.deployments.map((d) => d.timeouts.total)),
@@ -76,7 +82,9 @@ export async function createGateway(options: GatewayOptions) {
         new GatewayError('server_shutting_down', 'The server is shutting down; retry the request.'),
       );
     },
+    /** Stops accepting, waits for every connection to end, then closes upstream clients. */
     async close() {
+      eventLoop.stop();
       await app.close();
       await runtime.current.router.close();
     },

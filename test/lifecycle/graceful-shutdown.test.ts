@@ -1,0 +1,149 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { type GantryProcess, startGantry } from '../helpers/gantry-process.js';
+import { openRequest, parseChatStream, send, waitFor } from './http-client.js';
+
+const STREAMS = 50;
+
+function config(options: { words: number; delay: string; timeout: string }) {
+  return `
+app: { default_model: slow }
+models:
+  - alias: slow
+    deployments:
+      - provider: mock
+        model: slow-1
+        mock: { words: ${options.words}, chunk_delay: 100ms }
+  - alias: slow-json
+    deployments:
+      - provider: mock
+        model: slow-json-1
+        mock: { ttft: 10s }
+shutdown: { delay: ${options.delay}, timeout: ${options.timeout} }
+`;
+}
+
+const chat = (prompt: string, stream: boolean, model = 'slow') => ({
+  model,
+  stream,
+  messages: [{ role: 'user', content: prompt }],
+});
+
+async function openStreams(url: string) {
+  const streams = Array.from({ length: STREAMS }, (_, index) =>
+    openRequest(`${url}/v1/chat/completions`, { body: chat(`stream number ${index}`, true) }),
+  );
+  await Promise.all(streams.map((stream) => stream.firstChunk));
+  return streams;
+}
+
+describe('graceful shutdown on SIGTERM (real process, real signals, real sockets)', () => {
+  let gantry: GantryProcess | undefined;
+  afterEach(async () => {
+    gantry?.child.kill('SIGKILL');
+    await gantry?.exited;
+    gantry = undefined;
+  });
+
+  it(`drains ${STREAMS} SSE streams to completion when they finish within the timeout`, async () => {
+    gantry = await startGantry({ configYaml: config({ words: 50, delay: '3s', timeout: '20s' }) });
+    const { url } = gantry;
+    // The mock is deterministic per prompt: the non-stream answer is the expected stream content.
+    const expected = await Promise.all(
+      Array.from({ length: STREAMS }, async (_, index) => {
+        const answer = await send(`${url}/v1/chat/completions`, {
+          body: chat(`stream number ${index}`, false),
+        });
+        return (JSON.parse(answer.text) as { choices: [{ message: { content: string } }] }).choices[0].message
+          .content;
+      }),
+    );
+    const streams = await openStreams(url);
+    let finished = 0;
+    for (const stream of streams) {
+      stream.done.then(
+        () => finished++,
+        () => {},
+      );
+    }
+
+    const signalledAt = performance.now();
+    gantry.child.kill('SIGTERM');
+    // The signal is handled before any request that arrives after it: the very first /ready fails.
+    const ready = await send(`${url}/ready`);
+    console.log(
+      `first /ready after SIGTERM: ${ready.status} after ${(performance.now() - signalledAt).toFixed(1)} ms`,
+    );
+    expect(ready.status).toBe(503);
+    expect(JSON.parse(ready.text).checks.draining.status).toBe('fail');
+
+    // During shutdown.delay the listener still accepts, and answers with Connection: close.
+    const duringDelay = await send(`${url}/v1/models`);
+    expect(duringDelay.status).toBe(200);
+    expect(duringDelay.headers.connection).toBe('close');
+    expect((await send(`${url}/health`)).status).toBe(200);
+
+    // After the delay new connections are refused while the streams are still running.
+    // (A connection caught in the accept backlog as the listener closes is reset rather than refused.)
+    await waitFor(
+      () =>
+        send(`${url}/health`).then(
+          () => undefined,
+          (error: NodeJS.ErrnoException) => (error.code === 'ECONNREFUSED' ? true : undefined),
+        ),
+      'the listener to close',
+    );
+    await expect(send(`${url}/health`)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+    // The streams outlive the listener: they are still running on their open connections.
+    expect(finished).toBeLessThan(STREAMS);
+    expect(gantry.child.exitCode).toBeNull();
+
+    const results = await Promise.all(streams.map((stream) => stream.done));
+    results.forEach((result, index) => {
+      expect(result.status).toBe(200);
+      const parsed = parseChatStream(result.text);
+      expect(parsed.error).toBeUndefined();
+      expect(parsed.done).toBe(true);
+      expect(parsed.content).toBe(expected[index]);
+    });
+    expect(await gantry.exited).toBe(0);
+    expect(gantry.output()).toContain('"forced":false');
+  });
+
+  it('ends unfinished streams with a server_shutting_down error event at the deadline; exit 0', async () => {
+    gantry = await startGantry({ configYaml: config({ words: 300, delay: '0s', timeout: '500ms' }) });
+    const { url } = gantry;
+    const streams = await openStreams(url);
+    const plain = openRequest(`${url}/v1/chat/completions`, {
+      body: chat('waits for ten seconds', false, 'slow-json'),
+    });
+    // Give the non-stream request time to reach the upstream call.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+
+    gantry.child.kill('SIGTERM');
+    const results = await Promise.all(streams.map((stream) => stream.done));
+    for (const result of results) {
+      expect(result.status).toBe(200);
+      const parsed = parseChatStream(result.text);
+      expect(parsed.done).toBe(false);
+      expect(parsed.content.length).toBeGreaterThan(0);
+      expect(parsed.error?.code).toBe('server_shutting_down');
+    }
+    const answered = await plain.done;
+    expect(answered.status).toBe(503);
+    expect(JSON.parse(answered.text).error.code).toBe('server_shutting_down');
+    expect(await gantry.exited).toBe(0);
+    expect(gantry.output()).toContain('shutdown timeout reached');
+  });
+
+  it('exits at once, non-zero, on a second signal', async () => {
+    gantry = await startGantry({ configYaml: config({ words: 300, delay: '0s', timeout: '60s' }) });
+    const { url } = gantry;
+    const stream = openRequest(`${url}/v1/chat/completions`, { body: chat('long', true) });
+    await stream.firstChunk;
+    gantry.child.kill('SIGTERM');
+    await waitFor(() => gantry!.output().includes('draining') || undefined, 'the drain to start');
+    gantry.child.kill('SIGTERM');
+    expect(await gantry.exited).toBe(143);
+    await expect(stream.done).rejects.toThrow();
+  });
+});
