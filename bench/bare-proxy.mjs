@@ -1,0 +1,44 @@
+// The floor: the thinnest Node proxy there is. node:http in, undici Pool out, method, path,
+// headers and body forwarded, the response piped back. Nothing parsed, logged or counted.
+//   node bench/bare-proxy.mjs http://127.0.0.1:UPSTREAM → prints {"port":N} when listening.
+import { createServer } from 'node:http';
+import { pipeline } from 'node:stream/promises';
+import { Pool } from 'undici';
+
+const upstream = new Pool(process.argv[2], { connections: 10_000, keepAliveTimeout: 60_000 });
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'host', 'upgrade']);
+
+async function readBody(request) {
+  const chunks = [];
+  for await (const chunk of request) chunks.push(chunk);
+  return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+}
+
+const server = createServer(async (request, response) => {
+  const headers = {};
+  for (const [name, value] of Object.entries(request.headers))
+    if (!HOP_BY_HOP.has(name)) headers[name] = value;
+  try {
+    const upstreamResponse = await upstream.request({
+      method: request.method,
+      path: request.url,
+      headers,
+      body: request.method === 'GET' || request.method === 'HEAD' ? null : await readBody(request),
+      bodyTimeout: 0,
+    });
+    const responseHeaders = {};
+    for (const [name, value] of Object.entries(upstreamResponse.headers)) {
+      if (!HOP_BY_HOP.has(name)) responseHeaders[name] = value;
+    }
+    response.writeHead(upstreamResponse.statusCode, responseHeaders);
+    await pipeline(upstreamResponse.body, response);
+  } catch (error) {
+    if (!response.headersSent) response.writeHead(502, { 'content-type': 'application/json' });
+    response.end(JSON.stringify({ error: { message: String(error) } }));
+  }
+});
+server.keepAliveTimeout = 60_000;
+server.listen(0, '127.0.0.1', 2048, () => {
+  process.stdout.write(`${JSON.stringify({ port: server.address().port })}\n`);
+});
+process.on('SIGTERM', () => process.exit(0));

@@ -1,0 +1,66 @@
+// Cold start: from spawn to the first 200 on POST /v1/chat/completions, with no config file at all
+// (the embedded mock defaults), polling every 2 ms with a fresh connection each time.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { request } from 'undici';
+import { freePort, HAS_TASKSET } from './processes.mjs';
+import { summarize } from './stats.mjs';
+
+const CLI = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+const BODY = JSON.stringify({ model: 'mock', messages: [{ role: 'user', content: 'hi' }] });
+
+async function once({ cores }) {
+  const port = await freePort();
+  const dataDir = mkdtempSync(join(tmpdir(), 'gantry-bench-cold-'));
+  const args = [process.execPath, CLI, 'serve'];
+  const spawnedAt = performance.now();
+  const child = spawn(
+    HAS_TASKSET ? 'taskset' : args[0],
+    HAS_TASKSET ? ['-c', cores, ...args] : args.slice(1),
+    {
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        HOST: '127.0.0.1',
+        PORT: String(port),
+        DATA_DIR: dataDir,
+      },
+      stdio: 'ignore',
+    },
+  );
+  let firstOkMs;
+  let listeningMs;
+  while (performance.now() - spawnedAt < 20_000 && child.exitCode === null) {
+    try {
+      const response = await request(`http://127.0.0.1:${port}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', connection: 'close' },
+        body: BODY,
+      });
+      await response.body.dump();
+      listeningMs ??= performance.now() - spawnedAt;
+      if (response.statusCode === 200) {
+        firstOkMs = performance.now() - spawnedAt;
+        break;
+      }
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+  child.kill('SIGTERM');
+  await new Promise((resolve) => (child.exitCode !== null ? resolve() : child.once('exit', resolve)));
+  rmSync(dataDir, { recursive: true, force: true });
+  return { firstOkMs, listeningMs };
+}
+
+export async function coldStart({ runs, cores }) {
+  const samples = [];
+  for (let run = 0; run < runs; run++) samples.push(await once({ cores }));
+  const ok = samples.filter((sample) => sample.firstOkMs !== undefined).map((sample) => sample.firstOkMs);
+  return { runs, failed: runs - ok.length, firstOkMs: { ...summarize(ok), min: Math.min(...ok) }, samples };
+}

@@ -1,0 +1,34 @@
+// Peak throughput: closed loop at a fixed concurrency (autocannon), which is the right tool for
+// "how many requests a second at most", and the wrong one for latency (see open-loop.mjs).
+import autocannon from 'autocannon';
+import { treeCpuSeconds } from './processes.mjs';
+
+const CHAT_BODY = JSON.stringify({ model: 'bench', messages: [{ role: 'user', content: 'Say hello.' }] });
+
+/** Runs autocannon against the target; also reports the target's CPU time per request. */
+export async function peakThroughput({ target, connections = 64, durationS }) {
+  const cpuBefore = treeCpuSeconds(target.pid);
+  const result = await autocannon({
+    url: `${target.origin}/v1/chat/completions`,
+    method: 'POST',
+    headers: target.headers,
+    body: CHAT_BODY,
+    connections,
+    pipelining: 1,
+    duration: durationS,
+  });
+  const cpuSeconds = treeCpuSeconds(target.pid) - cpuBefore;
+  const ok = result['2xx'];
+  return {
+    connections,
+    durationS,
+    requestsPerSecond: ok / durationS,
+    ok,
+    non2xx: result.non2xx,
+    errors: result.errors,
+    timeouts: result.timeouts,
+    latencyMs: { p50: result.latency.p50, p99: result.latency.p99 },
+    targetCpuSeconds: cpuSeconds,
+    cpuMicrosPerRequest: ok > 0 ? (cpuSeconds * 1e6) / ok : Number.NaN,
+  };
+}

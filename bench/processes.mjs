@@ -1,0 +1,182 @@
+// Child processes for the bench: spawned pinned to cores (taskset, when present), their RSS read
+// from /proc (the whole process tree, so cluster workers count), stopped with SIGTERM then SIGKILL.
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
+import { createServer } from 'node:net';
+
+export const HAS_TASKSET = spawnSync('taskset', ['-V']).status === 0;
+
+/** A free TCP port on loopback. */
+export async function freePort() {
+  const server = createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address();
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+/**
+ * Spawns `command args` pinned to `cores` (e.g. "1" or "0-1"). Resolves once `ready(output)`
+ * returns a value, which becomes `handle.info`.
+ */
+export async function startProcess({
+  name,
+  command,
+  args,
+  env,
+  cores,
+  cwd,
+  ready,
+  logFile,
+  timeoutMs = 30_000,
+}) {
+  const pinned = HAS_TASKSET && cores !== undefined;
+  // A gateway's logs go to a file, as they would to a container runtime, not through this
+  // process: reading them here would load the load generator's core.
+  const logFd = logFile ? openSync(logFile, 'a') : undefined;
+  const child = spawn(pinned ? 'taskset' : command, pinned ? ['-c', cores, command, ...args] : args, {
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+    cwd,
+    stdio: ['ignore', logFd ?? 'pipe', logFd ?? 'pipe'],
+  });
+  if (logFd !== undefined) closeSync(logFd);
+  let piped = '';
+  const keep = (chunk) => {
+    piped = (piped + chunk).slice(-20_000);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const output = () => (logFile ? tail(logFile) : piped);
+  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal)));
+  const handle = {
+    name,
+    child,
+    pid: child.pid,
+    cores: pinned ? cores : 'unpinned',
+    output,
+    exited,
+    info: undefined,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return exited;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+      const result = await exited;
+      clearTimeout(timer);
+      return result;
+    },
+  };
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null)
+      throw new Error(`${name} exited with ${child.exitCode}:\n${output().slice(-3000)}`);
+    const info = await ready(output());
+    if (info !== undefined) {
+      handle.info = info;
+      return handle;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  child.kill('SIGKILL');
+  throw new Error(`${name} was not ready within ${timeoutMs} ms:\n${output().slice(-3000)}`);
+}
+
+function tail(path, bytes = 20_000) {
+  try {
+    const size = statSync(path).size;
+    const fd = openSync(path, 'r');
+    const buffer = Buffer.alloc(Math.min(bytes, size));
+    readSync(fd, buffer, 0, buffer.length, size - buffer.length);
+    closeSync(fd);
+    return buffer.toString('utf8');
+  } catch {
+    return '';
+  }
+}
+
+/** Reads the `{"port":N}` line the bench's own servers print. */
+export function portLine(output) {
+  const match = /\{"port":(\d+)\}/.exec(output);
+  return match ? { port: Number(match[1]) } : undefined;
+}
+
+/** Resolves `{}` once GET url answers 2xx, else undefined (for `ready`). */
+export function httpReady(url) {
+  return async () => {
+    try {
+      const response = await fetch(url);
+      await response.arrayBuffer();
+      return response.ok ? {} : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+}
+
+function childPids(pid) {
+  const pids = [];
+  const taskDir = `/proc/${pid}/task`;
+  if (!existsSync(taskDir)) return pids;
+  for (const task of readdirSync(taskDir)) {
+    try {
+      const text = readFileSync(`${taskDir}/${task}/children`, 'utf8').trim();
+      if (text) pids.push(...text.split(/\s+/).map(Number));
+    } catch {
+      // the task ended between the listing and the read
+    }
+  }
+  return pids;
+}
+
+/** The pid and every descendant (taskset execs in place, so the spawned pid is the program's). */
+export function processTree(pid) {
+  const all = [pid];
+  for (let index = 0; index < all.length; index++) all.push(...childPids(all[index]));
+  return all;
+}
+
+function rssOf(pid) {
+  try {
+    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** Resident memory of the process and its descendants, in MB. */
+export function treeRssMb(pid) {
+  return processTree(pid).reduce((sum, each) => sum + rssOf(each), 0) / (1024 * 1024);
+}
+
+/** CPU seconds (user + system) used so far by the process tree. */
+export function treeCpuSeconds(pid) {
+  let ticks = 0;
+  for (const each of processTree(pid)) {
+    try {
+      const stat = readFileSync(`/proc/${each}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // gone
+    }
+  }
+  return ticks / 100;
+}
+
+/** Samples the tree's RSS every `everyMs` until stopped; returns {peak, samples:[{t, mb}]}. */
+export function sampleRss(pid, everyMs = 250) {
+  const startedAt = performance.now();
+  const samples = [];
+  const take = () => samples.push({ t: (performance.now() - startedAt) / 1000, mb: treeRssMb(pid) });
+  take();
+  const timer = setInterval(take, everyMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      take();
+      return { peakMb: Math.max(...samples.map((sample) => sample.mb)), samples };
+    },
+  };
+}

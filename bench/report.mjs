@@ -1,0 +1,261 @@
+// Turns one run's results into markdown: the goal checklist, then one table per scenario.
+import { round } from './stats.mjs';
+
+const ms = (value) => (Number.isFinite(value) ? round(value, value < 10 ? 2 : 1).toString() : '—');
+const int = (value) => (Number.isFinite(value) ? Math.round(value).toLocaleString('en-US') : '—');
+const table = (head, rows) =>
+  [
+    `| ${head.join(' | ')} |`,
+    `|${head.map(() => '---').join('|')}|`,
+    ...rows.map((row) => `| ${row.join(' | ')} |`),
+  ].join('\n');
+
+/** The issue's goals, measured: [{ goal, measured, pass }] (pass is null when not measured). */
+export function evaluateGoals(results) {
+  const goals = [];
+  const base = results.latency?.find((row) => row.target === results.names.upstream);
+  const gantry = results.latency?.find((row) => row.target === results.names.gantry);
+  const at500 = (row) => row?.points.find((point) => point.rate === 500);
+  if (base && gantry && at500(base) && at500(gantry) && !at500(gantry).saturated) {
+    const p50 = at500(gantry).latency.p50 - at500(base).latency.p50;
+    const p99 = at500(gantry).latency.p99 - at500(base).latency.p99;
+    goals.push({
+      goal: 'added latency at 500 req/s, p50 ≤ 0.5 ms',
+      measured: `${ms(p50)} ms`,
+      pass: p50 <= 0.5,
+    });
+    goals.push({ goal: 'added latency at 500 req/s, p99 ≤ 2 ms', measured: `${ms(p99)} ms`, pass: p99 <= 2 });
+  }
+  const rps = (name) => results.throughput?.find((row) => row.target === name)?.requestsPerSecond;
+  const gantryRps = rps(results.names.gantry);
+  if (gantryRps && rps(results.names.portkey)) {
+    const ratio = gantryRps / rps(results.names.portkey);
+    goals.push({ goal: 'peak throughput ≥ 3× Portkey', measured: `${round(ratio, 2)}×`, pass: ratio >= 3 });
+  } else {
+    goals.push({ goal: 'peak throughput ≥ 3× Portkey', measured: 'Portkey not measured', pass: null });
+  }
+  if (gantryRps && rps(results.names.bare)) {
+    const ratio = gantryRps / rps(results.names.bare);
+    goals.push({
+      goal: 'peak throughput ≥ 80% of the bare proxy',
+      measured: `${round(ratio * 100, 1)}%`,
+      pass: ratio >= 0.8,
+    });
+  }
+  const streamRow = (name, concurrency) =>
+    results.streams?.find((row) => row.target === name && row.concurrency === concurrency);
+  const ttftRows = [100, 1000]
+    .map((concurrency) => [
+      streamRow(results.names.gantry, concurrency),
+      streamRow(results.names.upstream, concurrency),
+    ])
+    .filter(([a, b]) => a && b);
+  if (ttftRows.length) {
+    const overhead = Math.max(...ttftRows.map(([a, b]) => a.ttftMs.p50 - b.ttftMs.p50));
+    goals.push({
+      goal: 'streaming TTFT overhead p50 ≤ 1 ms (worst of 100 and 1,000 streams)',
+      measured: `${ms(overhead)} ms`,
+      pass: overhead <= 1,
+    });
+  }
+  const big = streamRow(results.names.gantry, 5000);
+  if (big) {
+    const pass = big.peakRssMb <= 300 && big.errors === 0;
+    goals.push({
+      goal: '5,000 concurrent streams at RSS ≤ 300 MB',
+      measured: `${int(big.peakRssMb)} MB, ${big.errors} failed`,
+      pass,
+    });
+  }
+  if (results.coldStart) {
+    const p50 = results.coldStart.firstOkMs.p50;
+    goals.push({
+      goal: 'cold start to first 200 ≤ 500 ms (median)',
+      measured: `${int(p50)} ms`,
+      pass: p50 <= 500,
+    });
+  }
+  if (results.soak) {
+    goals.push({
+      goal: 'soak: no RSS growth trend after warm-up',
+      measured: `${round(results.soak.slopeMbPerMin, 2)} MB/min (r² ${round(results.soak.r2, 2)}) over ${results.soak.durationS} s`,
+      pass: results.soak.noGrowthTrend,
+    });
+  }
+  return goals;
+}
+
+export function renderMarkdown(results) {
+  const out = [];
+  const { meta } = results;
+  out.push(`### ${meta.mode} run, ${meta.date}`);
+  out.push('');
+  out.push(
+    `Commit \`${meta.commit}\` · Node ${meta.node} · ${meta.cpus} × ${meta.cpuModel} · load average before ${meta.loadBefore.join(' / ')}, after ${meta.loadAfter?.join(' / ') ?? '—'}`,
+  );
+  out.push('');
+  out.push(`Layout: ${meta.layout}`);
+  if (meta.notes.length) {
+    out.push('');
+    for (const note of meta.notes) out.push(`- ${note}`);
+  }
+  out.push('');
+  out.push('#### Goals');
+  out.push('');
+  out.push(
+    table(
+      ['goal', 'measured', 'met'],
+      results.goals.map((goal) => [
+        goal.goal,
+        goal.measured,
+        goal.pass === null ? 'n/a' : goal.pass ? 'yes' : '**no**',
+      ]),
+    ),
+  );
+
+  if (results.latency) {
+    const base = results.latency.find((row) => row.target === results.names.upstream);
+    const rates = base.points.map((point) => point.rate);
+    out.push('');
+    out.push('#### Latency at fixed rates (open loop, ms, from the scheduled send time)');
+    out.push('');
+    out.push(
+      'p50 / p99, and in brackets what the target adds over calling the upstream directly at the same rate.',
+    );
+    out.push('');
+    const rows = results.latency.map((row) => [
+      row.target,
+      ...rates.map((rate) => {
+        const point = row.points.find((each) => each.rate === rate);
+        const basePoint = base.points.find((each) => each.rate === rate);
+        if (!point) return '—';
+        if (point.saturated) return `saturated (${int(point.achievedRate)}/s done, ${point.errors} errors)`;
+        const cell = `${ms(point.latency.p50)} / ${ms(point.latency.p99)}`;
+        if (row === base) return cell;
+        return `${cell} (+${ms(point.latency.p50 - basePoint.latency.p50)} / +${ms(point.latency.p99 - basePoint.latency.p99)})${point.errors ? `, ${point.errors} errors` : ''}`;
+      }),
+    ]);
+    out.push(table(['target', ...rates.map((rate) => `${rate} req/s`)], rows));
+  }
+
+  if (results.throughput) {
+    const bare = results.throughput.find((row) => row.target === results.names.bare);
+    const portkey = results.throughput.find((row) => row.target === results.names.portkey);
+    out.push('');
+    out.push(
+      `#### Peak throughput (closed loop, autocannon, ${results.throughput[0].connections} connections)`,
+    );
+    out.push('');
+    out.push(
+      table(
+        [
+          'target',
+          'req/s',
+          'vs bare proxy',
+          'vs Portkey',
+          'target CPU µs/request',
+          'p50 / p99 ms',
+          'non-2xx / errors',
+        ],
+        results.throughput.map((row) => [
+          row.target,
+          int(row.requestsPerSecond),
+          bare ? `${round((row.requestsPerSecond / bare.requestsPerSecond) * 100, 1)}%` : '—',
+          portkey ? `${round(row.requestsPerSecond / portkey.requestsPerSecond, 2)}×` : '—',
+          int(row.cpuMicrosPerRequest),
+          `${ms(row.latencyMs.p50)} / ${ms(row.latencyMs.p99)}`,
+          `${row.non2xx} / ${row.errors}`,
+        ]),
+      ),
+    );
+  }
+
+  if (results.features) {
+    const base = results.features.find((row) => row.variant === 'defaults');
+    out.push('');
+    out.push('#### Cost of each default feature (Gantry, 1 worker, same closed-loop run)');
+    out.push('');
+    out.push(
+      'CPU per request is the steadier number on a shared machine; the difference to the defaults row is what the feature costs.',
+    );
+    out.push('');
+    out.push(
+      table(
+        ['variant', 'req/s', 'CPU µs/request', 'saved vs defaults'],
+        results.features.map((row) => [
+          row.variant,
+          int(row.requestsPerSecond),
+          int(row.cpuMicrosPerRequest),
+          row === base ? '—' : `${int(base.cpuMicrosPerRequest - row.cpuMicrosPerRequest)} µs`,
+        ]),
+      ),
+    );
+  }
+
+  if (results.streams) {
+    out.push('');
+    out.push('#### Concurrent streams (200 chunks each)');
+    out.push('');
+    out.push(
+      'TTFT from send to the first body bytes; "added" compares with the upstream called directly at the same concurrency. Chunk gap is the mean gap per stream after the first chunk (the upstream sends one every `delay` ms).',
+    );
+    out.push('');
+    const base = (concurrency) =>
+      results.streams.find((row) => row.target === results.names.upstream && row.concurrency === concurrency);
+    out.push(
+      table(
+        [
+          'target',
+          'streams',
+          'delay ms',
+          'ok / failed',
+          'TTFT p50 / p99',
+          'TTFT added p50',
+          'chunk gap p50 / p99',
+          'added per chunk p50',
+          'peak RSS MB',
+          'CPU s',
+        ],
+        results.streams.map((row) => {
+          const reference = base(row.concurrency);
+          const isBase = row === reference;
+          return [
+            row.target,
+            int(row.concurrency),
+            row.delayMs,
+            `${row.ok} / ${row.errors}`,
+            `${ms(row.ttftMs.p50)} / ${ms(row.ttftMs.p99)}`,
+            isBase || !reference ? '—' : ms(row.ttftMs.p50 - reference.ttftMs.p50),
+            `${ms(row.chunkGapMs.p50)} / ${ms(row.chunkGapMs.p99)}`,
+            isBase || !reference ? '—' : ms(row.chunkGapMs.p50 - reference.chunkGapMs.p50),
+            int(row.peakRssMb),
+            ms(row.targetCpuSeconds),
+          ];
+        }),
+      ),
+    );
+  }
+
+  if (results.coldStart) {
+    const cold = results.coldStart;
+    out.push('');
+    out.push('#### Cold start (spawn → first 200 on /v1/chat/completions, embedded defaults, no config)');
+    out.push('');
+    out.push(
+      `${cold.runs} runs: median ${int(cold.firstOkMs.p50)} ms, min ${int(cold.firstOkMs.min)} ms, max ${int(cold.firstOkMs.max)} ms${cold.failed ? `, ${cold.failed} failed` : ''}.`,
+    );
+  }
+
+  if (results.soak) {
+    const soak = results.soak;
+    out.push('');
+    out.push(
+      `#### Soak (${soak.durationS} s, ${soak.rate} chat req/s open loop + ${soak.streams} streams always running)`,
+    );
+    out.push('');
+    out.push(
+      `RSS ${int(soak.startMb)} MB at start, peak ${int(soak.peakMb)} MB, mean after the ${soak.warmupS} s warm-up ${int(soak.steadyMeanMb)} MB; slope ${round(soak.slopeMbPerMin, 2)} MB/min (r² ${round(soak.r2, 2)}), ${round(soak.growthOverWindowMb, 1)} MB over the steady window → ${soak.noGrowthTrend ? 'no growth trend' : '**growth trend**'}. Chat p50 / p99 ${ms(soak.chat.p50)} / ${ms(soak.chat.p99)} ms, ${soak.chat.errors} errors; ${soak.streamed.completed} streams completed, ${soak.streamed.failed} failed.`,
+    );
+  }
+  return `${out.join('\n')}\n`;
+}

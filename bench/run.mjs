@@ -1,0 +1,278 @@
+// The benchmark entry: `npm run bench` (short, ≈3 min) or `npm run bench:full` (long).
+// Options: --full, --only=latency,throughput,features,streams,cold,soak, --no-portkey, --workers=N.
+// Writes bench/results/<mode>.{json,md} and <mode>-latency.png, and the table into docs/benchmarks.md.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { latencyChartPng } from './chart.mjs';
+import { coldStart } from './cold-start.mjs';
+import { openLoop } from './open-loop.mjs';
+import { peakThroughput } from './peak-throughput.mjs';
+import { HAS_TASKSET } from './processes.mjs';
+import { evaluateGoals, renderMarkdown } from './report.mjs';
+import { soak } from './soak.mjs';
+import { concurrentStreams } from './streams.mjs';
+import { ensurePortkey, startBareProxy, startGantry, startPortkey, startUpstream } from './targets.mjs';
+
+const argv = process.argv.slice(2);
+const option = (name) => argv.find((arg) => arg.startsWith(`--${name}=`))?.split('=')[1];
+const FULL = argv.includes('--full');
+const ONLY = option('only')?.split(',');
+const WORKERS = Number(option('workers') ?? Math.max(2, cpus().length));
+const wants = (scenario) => !ONLY || ONLY.includes(scenario);
+
+const PLAN = FULL
+  ? {
+      rates: [200, 500, 1000, 2000],
+      rateMs: 15_000,
+      throughputS: 10,
+      featureS: 10,
+      streams: [
+        { concurrency: 100, delayMs: 10, rampMs: 100 },
+        { concurrency: 1000, delayMs: 20, rampMs: 1000 },
+        { concurrency: 5000, delayMs: 50, rampMs: 3000 },
+      ],
+      coldRuns: 10,
+      soak: { durationMs: 600_000, rate: 500, streams: 20 },
+    }
+  : {
+      rates: [200, 500, 1000, 2000],
+      rateMs: 3_000,
+      throughputS: 3,
+      featureS: 3,
+      streams: [
+        { concurrency: 100, delayMs: 10, rampMs: 100 },
+        { concurrency: 1000, delayMs: 20, rampMs: 1000 },
+        { concurrency: 5000, delayMs: 50, rampMs: 3000 },
+      ],
+      coldRuns: 5,
+      soak: { durationMs: 30_000, rate: 200, streams: 10 },
+    };
+
+const BENCH_DIR = fileURLToPath(new URL('.', import.meta.url));
+const RESULTS_DIR = join(BENCH_DIR, 'results');
+const DOCS_PAGE = join(BENCH_DIR, '..', 'docs', 'benchmarks.md');
+const startedAt = Date.now();
+const log = (message) =>
+  console.log(`[${((Date.now() - startedAt) / 1000).toFixed(1).padStart(6)} s] ${message}`);
+
+// The load generator (this process) and the upstream share core 0; each gateway gets core 1 to
+// itself. The N-worker Gantry needs both cores, so it competes with the load generator.
+const CORE_CLIENT = '0';
+const CORE_GATEWAY = '1';
+const CORES_ALL = `0-${cpus().length - 1}`;
+if (HAS_TASKSET) spawnSync('taskset', ['-cp', CORE_CLIENT, String(process.pid)], { stdio: 'ignore' });
+
+const git = (args) => spawnSync('git', args, { encoding: 'utf8' }).stdout.trim();
+const meta = {
+  mode: FULL ? 'full' : 'short',
+  date: new Date().toISOString(),
+  commit: `${git(['rev-parse', '--short', 'HEAD'])}${git(['status', '--porcelain', '--', 'src']) ? ' (src modified)' : ''}`,
+  node: process.versions.node,
+  cpus: cpus().length,
+  cpuModel: cpus()[0]?.model ?? 'unknown',
+  loadBefore: loadavg().map((value) => value.toFixed(2)),
+  layout: HAS_TASKSET
+    ? `load generator + fake upstream pinned to core ${CORE_CLIENT}; bare proxy, Gantry (1 worker) and Portkey pinned to core ${CORE_GATEWAY}; Gantry with N workers on cores ${CORES_ALL} (shares core ${CORE_CLIENT} with the load generator). The machine is shared with other work, so every number carries that noise.`
+    : 'taskset not available: nothing pinned.',
+  plan: PLAN,
+  notes: [],
+};
+const results = { meta, names: {} };
+const targets = [];
+const stopAll = async () => {
+  for (const target of targets.splice(0).reverse()) await target.stop().catch(() => {});
+};
+process.on('SIGINT', async () => {
+  await stopAll();
+  process.exit(130);
+});
+
+try {
+  const upstream = await startUpstream({ cores: CORE_CLIENT });
+  targets.push(upstream);
+  const bare = await startBareProxy({ upstream, cores: CORE_GATEWAY });
+  targets.push(bare);
+  const gantry = await startGantry({ name: 'gantry (1 worker)', upstream, cores: CORE_GATEWAY });
+  targets.push(gantry);
+  results.names = { upstream: upstream.name, bare: bare.name, gantry: gantry.name };
+  log(`upstream ${upstream.origin}, bare proxy ${bare.origin}, gantry ${gantry.origin}`);
+
+  const gantryN = await startGantry({
+    name: `gantry (${WORKERS} workers)`,
+    upstream,
+    cores: CORES_ALL,
+    workers: WORKERS,
+  });
+  if (gantryN.processes() > 1) {
+    targets.push(gantryN);
+    results.names.gantryN = gantryN.name;
+  } else {
+    await gantryN.stop();
+    meta.notes.push(
+      `server.workers: ${WORKERS} started a single process (no cluster in this build), so Gantry was measured with 1 worker only.`,
+    );
+  }
+
+  if (!argv.includes('--no-portkey')) {
+    try {
+      const install = ensurePortkey(log);
+      const portkey = await startPortkey({ upstream, cores: CORE_GATEWAY, install });
+      targets.push(portkey);
+      results.names.portkey = portkey.name;
+      meta.notes.push(
+        `Portkey: @portkey-ai/gateway ${install.gateway} with @hono/node-server ${install.hono} (pinned override; newer versions break streaming), ${install.cached ? 'from the bench/.cache install' : 'installed for this run'}.`,
+      );
+    } catch (error) {
+      meta.notes.push(`Portkey could not be run: ${String(error.message).split('\n')[0]}`);
+      log(`portkey unavailable: ${error.message}`);
+    }
+  }
+  const gateways = targets.filter((target) => target !== upstream);
+  const everyone = [upstream, ...gateways];
+
+  log('warm-up');
+  for (const target of everyone) await openLoop({ target, rate: 500, durationMs: 1_500 });
+
+  if (wants('latency')) {
+    results.latency = everyone.map((target) => ({ target: target.name, points: [] }));
+    for (const rate of PLAN.rates) {
+      // Targets take turns at each rate, so a burst of outside noise spreads over all of them.
+      for (const [index, target] of everyone.entries()) {
+        const point = await openLoop({ target, rate, durationMs: PLAN.rateMs });
+        results.latency[index].points.push(point);
+        log(
+          `latency ${target.name} @${rate}/s: p50 ${point.latency.p50?.toFixed(2)} p99 ${point.latency.p99?.toFixed(2)} ms${point.saturated ? ' SATURATED' : ''}${point.errors ? ` errors ${point.errors}` : ''}`,
+        );
+      }
+    }
+    const rates = PLAN.rates;
+    const { png } = latencyChartPng({
+      title: `Latency vs offered rate (${meta.mode} run, ${meta.date.slice(0, 10)}, ${meta.cpus}-core shared machine)`,
+      rates,
+      series: results.latency.map((row) => ({
+        name: row.target,
+        points: row.points.map((point) => ({
+          rate: point.rate,
+          p50: point.latency.p50,
+          p99: point.latency.p99,
+          saturated: point.saturated,
+        })),
+      })),
+    });
+    mkdirSync(RESULTS_DIR, { recursive: true });
+    writeFileSync(join(RESULTS_DIR, `${meta.mode}-latency.png`), png);
+  }
+
+  if (wants('throughput')) {
+    results.throughput = [];
+    for (const target of everyone) {
+      const row = { target: target.name, ...(await peakThroughput({ target, durationS: PLAN.throughputS })) };
+      results.throughput.push(row);
+      log(
+        `throughput ${target.name}: ${Math.round(row.requestsPerSecond)} req/s, ${Math.round(row.cpuMicrosPerRequest)} µs CPU/request`,
+      );
+    }
+  }
+
+  if (wants('features')) {
+    const variants = [
+      { variant: 'defaults', env: {}, auth: true },
+      { variant: 'access log off (ACCESS_LOG=false)', env: { ACCESS_LOG: 'false' }, auth: true },
+      { variant: 'metrics off (METRICS_ENABLED=false)', env: { METRICS_ENABLED: 'false' }, auth: true },
+      { variant: 'auth off (no master key)', env: {}, auth: false },
+      { variant: 'all three off', env: { ACCESS_LOG: 'false', METRICS_ENABLED: 'false' }, auth: false },
+    ];
+    results.features = [];
+    // The resident 1-worker Gantry idles on core 1 meanwhile; stop it so the variant has the core.
+    for (const variant of variants) {
+      const target = await startGantry({
+        name: variant.variant,
+        upstream,
+        cores: CORE_GATEWAY,
+        env: variant.env,
+        auth: variant.auth,
+      });
+      try {
+        await openLoop({ target, rate: 1000, durationMs: 1_000 });
+        const row = {
+          variant: variant.variant,
+          ...(await peakThroughput({ target, durationS: PLAN.featureS })),
+        };
+        results.features.push(row);
+        log(
+          `feature ${variant.variant}: ${Math.round(row.requestsPerSecond)} req/s, ${Math.round(row.cpuMicrosPerRequest)} µs CPU/request`,
+        );
+      } finally {
+        await target.stop();
+      }
+    }
+  }
+
+  if (wants('streams')) {
+    results.streams = [];
+    for (const shape of PLAN.streams) {
+      for (const target of everyone) {
+        const row = {
+          target: target.name,
+          ...(await concurrentStreams({ target, upstream, chunks: 200, ...shape })),
+        };
+        results.streams.push(row);
+        log(
+          `streams ${target.name} ×${shape.concurrency}: ok ${row.ok} failed ${row.errors} TTFT p50 ${row.ttftMs.p50?.toFixed(2)} gap p50 ${row.chunkGapMs.p50?.toFixed(2)} RSS ${Math.round(row.peakRssMb)} MB${row.errors ? ` ${JSON.stringify(row.errorKinds).slice(0, 200)}` : ''}`,
+        );
+      }
+    }
+  }
+
+  if (wants('cold')) {
+    results.coldStart = await coldStart({ runs: PLAN.coldRuns, cores: CORE_GATEWAY });
+    log(`cold start median ${Math.round(results.coldStart.firstOkMs.p50)} ms`);
+  }
+
+  await stopAll();
+
+  if (wants('soak')) {
+    const soakUpstream = await startUpstream({ cores: CORE_CLIENT });
+    targets.push(soakUpstream);
+    const soakGantry = await startGantry({
+      name: 'gantry (soak)',
+      upstream: soakUpstream,
+      cores: CORE_GATEWAY,
+    });
+    targets.push(soakGantry);
+    log(`soak for ${PLAN.soak.durationMs / 1000} s`);
+    results.soak = await soak({ target: soakGantry, upstream: soakUpstream, ...PLAN.soak });
+    log(
+      `soak slope ${results.soak.slopeMbPerMin.toFixed(2)} MB/min, peak ${Math.round(results.soak.peakMb)} MB`,
+    );
+    await stopAll();
+  }
+} finally {
+  await stopAll();
+}
+
+meta.loadAfter = loadavg().map((value) => value.toFixed(2));
+meta.durationS = Math.round((Date.now() - startedAt) / 1000);
+results.goals = evaluateGoals(results);
+const markdown = renderMarkdown(results);
+mkdirSync(RESULTS_DIR, { recursive: true });
+writeFileSync(join(RESULTS_DIR, `${meta.mode}.json`), `${JSON.stringify(results, null, 2)}\n`);
+writeFileSync(join(RESULTS_DIR, `${meta.mode}.md`), markdown);
+if (!ONLY && existsSync(DOCS_PAGE)) {
+  // docs/benchmarks.md carries the latest complete run between these markers.
+  const page = readFileSync(DOCS_PAGE, 'utf8');
+  const start = '<!-- bench:results:start -->';
+  const end = '<!-- bench:results:end -->';
+  if (page.includes(start) && page.includes(end)) {
+    const chart = results.latency ? `\n![Latency vs rate](../bench/results/${meta.mode}-latency.png)\n` : '';
+    writeFileSync(
+      DOCS_PAGE,
+      `${page.slice(0, page.indexOf(start) + start.length)}\n\n${markdown}${chart}\n${page.slice(page.indexOf(end))}`,
+    );
+  }
+}
+console.log(`\n${markdown}`);
+log(`done in ${meta.durationS} s; results in ${RESULTS_DIR}`);

@@ -1,0 +1,202 @@
+// The things measured side by side: the upstream itself, the bare proxy (the floor), Gantry as a
+// real process (1 worker, N workers, and with single features switched off) and the Portkey gateway.
+// Every target exposes the same shape: { name, origin, headers, pid, cores, stop() }.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort, httpReady, portLine, processTree, startProcess } from './processes.mjs';
+
+const BENCH_DIR = fileURLToPath(new URL('.', import.meta.url));
+const REPO_DIR = join(BENCH_DIR, '..');
+const CLI = join(REPO_DIR, 'dist/cli/main.js');
+export const MASTER_KEY = 'bench-master-key-0123456789';
+export const PORTKEY_VERSION = '1.15.2';
+// A plain install pulls @hono/node-server 1.19.x, with which every stream answers 500 (Portkey #1389).
+export const PORTKEY_HONO_OVERRIDE = '1.14.1';
+const JSON_HEADERS = { 'content-type': 'application/json' };
+
+export function scratchDir(prefix) {
+  return mkdtempSync(join(tmpdir(), `gantry-bench-${prefix}-`));
+}
+
+export async function startUpstream({ cores }) {
+  const handle = await startProcess({
+    name: 'upstream',
+    command: process.execPath,
+    args: [join(BENCH_DIR, 'fake-upstream.mjs')],
+    cores,
+    ready: portLine,
+  });
+  const origin = `http://127.0.0.1:${handle.info.port}`;
+  return {
+    name: 'upstream (direct)',
+    origin,
+    headers: JSON_HEADERS,
+    pid: handle.pid,
+    cores: handle.cores,
+    stop: handle.stop,
+    /** Sets the SSE shape every later stream gets. */
+    async setStreamShape(shape) {
+      const response = await fetch(`${origin}/__stream`, { method: 'POST', body: JSON.stringify(shape) });
+      return response.json();
+    },
+  };
+}
+
+export async function startBareProxy({ upstream, cores }) {
+  const handle = await startProcess({
+    name: 'bare proxy',
+    command: process.execPath,
+    args: [join(BENCH_DIR, 'bare-proxy.mjs'), upstream.origin],
+    cores,
+    ready: portLine,
+  });
+  return {
+    name: 'bare proxy (floor)',
+    origin: `http://127.0.0.1:${handle.info.port}`,
+    headers: JSON_HEADERS,
+    pid: handle.pid,
+    cores: handle.cores,
+    stop: handle.stop,
+  };
+}
+
+function gantryConfigYaml({ upstream, workers }) {
+  return [
+    'app:',
+    '  default_model: bench',
+    'server:',
+    `  workers: ${workers}`,
+    'models:',
+    '  - alias: bench',
+    '    deployments:',
+    '      - provider: openai-compatible',
+    '        model: bench',
+    `        base_url: ${upstream.origin}/v1`,
+    '        api_key: test',
+    '',
+  ].join('\n');
+}
+
+/**
+ * Gantry with default settings (info logs, access log, metrics, master key) unless `env` switches
+ * something off; `auth: false` runs it without a master key.
+ */
+export async function startGantry({
+  name,
+  upstream,
+  cores,
+  workers = 1,
+  env = {},
+  auth = true,
+  extraArgs = [],
+  keepDir = false,
+}) {
+  const dir = scratchDir('gantry');
+  const configPath = join(dir, 'gantry.yaml');
+  writeFileSync(configPath, gantryConfigYaml({ upstream, workers }));
+  const port = await freePort();
+  const handle = await startProcess({
+    name,
+    command: process.execPath,
+    args: [...extraArgs, CLI, 'serve'],
+    cores,
+    cwd: dir,
+    logFile: join(dir, 'gantry.log'),
+    env: {
+      GANTRY_CONFIG: configPath,
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      LOG_LEVEL: 'info',
+      DATA_DIR: join(dir, 'data'),
+      ...(auth ? { GANTRY_MASTER_KEY: MASTER_KEY } : {}),
+      ...env,
+    },
+    ready: httpReady(`http://127.0.0.1:${port}/health`),
+  });
+  // With server.workers > 1 the primary forks; give the workers a moment to listen.
+  if (workers > 1) await new Promise((resolve) => setTimeout(resolve, 1_500));
+  return {
+    name,
+    origin: `http://127.0.0.1:${port}`,
+    headers: auth ? { ...JSON_HEADERS, authorization: `Bearer ${MASTER_KEY}` } : JSON_HEADERS,
+    pid: handle.pid,
+    cores: handle.cores,
+    processes: () => processTree(handle.pid).length,
+    logFile: join(dir, 'gantry.log'),
+    output: handle.output,
+    async stop() {
+      const result = await handle.stop();
+      if (!keepDir) rmSync(dir, { recursive: true, force: true });
+      return result;
+    },
+  };
+}
+
+/** Installs Portkey's gateway into bench/.cache/portkey (reused between runs). Returns its directory. */
+export function ensurePortkey(log) {
+  const dir = join(BENCH_DIR, '.cache', 'portkey');
+  const installed = join(dir, 'node_modules/@portkey-ai/gateway/package.json');
+  const hono = join(dir, 'node_modules/@hono/node-server/package.json');
+  const version = (path) => (existsSync(path) ? JSON.parse(readFileSync(path, 'utf8')).version : undefined);
+  if (version(installed) === PORTKEY_VERSION && version(hono) === PORTKEY_HONO_OVERRIDE) {
+    return { dir, gateway: PORTKEY_VERSION, hono: PORTKEY_HONO_OVERRIDE, cached: true };
+  }
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(
+    join(dir, 'package.json'),
+    JSON.stringify({
+      name: 'portkey-bench',
+      private: true,
+      dependencies: { '@portkey-ai/gateway': PORTKEY_VERSION },
+      overrides: { '@hono/node-server': PORTKEY_HONO_OVERRIDE },
+    }),
+  );
+  log(`installing @portkey-ai/gateway@${PORTKEY_VERSION} into ${dir} …`);
+  const result = spawnSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], {
+    cwd: dir,
+    encoding: 'utf8',
+    timeout: 180_000,
+  });
+  if (result.status !== 0)
+    throw new Error(`npm install failed: ${(result.stderr || result.stdout || '').slice(-1500)}`);
+  return { dir, gateway: version(installed), hono: version(hono), cached: false };
+}
+
+export async function startPortkey({ upstream, cores, install }) {
+  const port = await freePort();
+  const dir = scratchDir('portkey');
+  const handle = await startProcess({
+    name: 'portkey',
+    command: process.execPath,
+    args: [
+      join(install.dir, 'node_modules/@portkey-ai/gateway/build/start-server.js'),
+      `--port=${port}`,
+      '--headless',
+    ],
+    cores,
+    cwd: install.dir,
+    logFile: join(dir, 'portkey.log'),
+    ready: httpReady(`http://127.0.0.1:${port}/`),
+  });
+  return {
+    name: `portkey ${install.gateway}`,
+    origin: `http://127.0.0.1:${port}`,
+    headers: {
+      ...JSON_HEADERS,
+      authorization: 'Bearer test',
+      'x-portkey-provider': 'openai',
+      'x-portkey-custom-host': `${upstream.origin}/v1`,
+    },
+    pid: handle.pid,
+    cores: handle.cores,
+    output: handle.output,
+    async stop() {
+      const result = await handle.stop();
+      rmSync(dir, { recursive: true, force: true });
+      return result;
+    },
+  };
+}
