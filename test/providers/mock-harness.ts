@@ -14,9 +14,9 @@ export function mockHarness(): Harness {
       upstream: false,
       embeddings: true,
       // The mock relays an injected 401 as upstream_client_error 401 (see the providers report).
-      authErrorMapping: false,
+      authErrorMapping: true,
       // The mock's chat() only looks at the signal while it sleeps (ttft > 0).
-      checksAbortBeforeStart: false,
+      checksAbortBeforeStart: true,
     },
     expected: {
       text: mockText,

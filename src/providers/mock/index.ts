@@ -1,9 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Deployment } from '../../config/load.js';
 import type { MockConfig } from '../../config/schema.js';
-import { GatewayError } from '../../errors/gateway-error.js';
 import type { CallContext, Provider } from '../contract.js';
 import { contentText, estimatePromptTokens, estimateTextTokens } from '../estimate-tokens.js';
+import { upstreamHttpError } from '../http/upstream-error.js';
 import type {
   ChatCompletion,
   ChatCompletionChunk,
@@ -116,18 +116,32 @@ function plan(request: ChatCompletionRequest, settings: MockConfig, model: strin
   };
 }
 
-function maybeFail(request: ChatCompletionRequest | undefined, settings: MockConfig): void {
+function maybeFail(
+  request: ChatCompletionRequest | undefined,
+  settings: MockConfig,
+  deploymentId: string,
+): void {
   const injected = request ? INJECTED_ERROR.exec(lastUserText(request)) : null;
   const status = injected ? Number(injected[1]) : Math.random() < settings.error_rate ? 500 : 0;
   if (status === 0) return;
-  const retryable = status === 408 || status === 409 || status === 429 || status >= 500;
-  const code =
-    status === 429 ? 'upstream_rate_limited' : status >= 500 ? 'upstream_error' : 'upstream_client_error';
-  throw new GatewayError(code, `mock provider injected an upstream error with status ${status}`, {
-    status: status >= 500 ? 502 : status,
-    retryable,
-    ...(status === 429 ? { retryAfterSeconds: 1 } : {}),
+  // Injected failures go through the same mapping as real upstream answers.
+  const headers = status === 429 || status === 503 ? { 'retry-after': '1' } : {};
+  const body = JSON.stringify({
+    error: { message: `mock provider injected an upstream error with status ${status}` },
   });
+  throw upstreamHttpError(deploymentId, status, headers, body);
+}
+
+/** Sleeps, rejecting with the signal's own reason when aborted (as real adapters do). */
+async function pause(milliseconds: number, signal: AbortSignal): Promise<void> {
+  signal.throwIfAborted();
+  if (milliseconds <= 0) return;
+  try {
+    await sleep(milliseconds, undefined, { signal });
+  } catch (error) {
+    if (signal.aborted) throw signal.reason;
+    throw error;
+  }
 }
 
 /** The embedded default provider: deterministic, keyless, with configurable latency and faults. */
@@ -141,8 +155,8 @@ export function createMockProvider(deployment: Deployment): Provider {
     id: deployment.id,
 
     async chat(request: ChatCompletionRequest, context: CallContext): Promise<ChatCompletion> {
-      if (settings.ttft > 0) await sleep(settings.ttft, undefined, { signal: context.signal });
-      maybeFail(request, settings);
+      await pause(settings.ttft, context.signal);
+      maybeFail(request, settings, deployment.id);
       const answer = plan(request, settings, request.model);
       return {
         id: nextId(),
@@ -171,8 +185,8 @@ export function createMockProvider(deployment: Deployment): Provider {
       request: ChatCompletionRequest,
       context: CallContext,
     ): AsyncIterable<ChatCompletionChunk> {
-      if (settings.ttft > 0) await sleep(settings.ttft, undefined, { signal: context.signal });
-      maybeFail(request, settings);
+      await pause(settings.ttft, context.signal);
+      maybeFail(request, settings, deployment.id);
       const answer = plan(request, settings, request.model);
       const id = nextId();
       const created = Math.floor(Date.now() / 1000);
@@ -195,9 +209,7 @@ export function createMockProvider(deployment: Deployment): Provider {
           ? (answer.json.match(/.{1,16}/gs) ?? [])
           : answer.words.map((word, index) => (index === 0 ? word : ` ${word}`));
       for (const piece of pieces) {
-        if (settings.chunk_delay > 0)
-          await sleep(settings.chunk_delay, undefined, { signal: context.signal });
-        context.signal.throwIfAborted();
+        await pause(settings.chunk_delay, context.signal);
         yield chunk({ content: piece }, null);
       }
       if (answer.toolCall) {
@@ -229,7 +241,7 @@ export function createMockProvider(deployment: Deployment): Provider {
 
     async embed(request: EmbeddingRequest, context: CallContext): Promise<EmbeddingResponse> {
       context.signal.throwIfAborted();
-      maybeFail(undefined, settings);
+      maybeFail(undefined, settings, deployment.id);
       const inputs = typeof request.input === 'string' ? [request.input] : request.input;
       const texts = inputs.map((input) => (typeof input === 'string' ? input : JSON.stringify(input)));
       const dimensions = request.dimensions ?? settings.dimensions;
