@@ -83,7 +83,7 @@ describe('loadConfig', () => {
       env: {
         OPENAI_API_KEY: 'sk-x',
         OPENAI_MODELS: 'gpt-4o-mini',
-        OLLAMA_BASE_URL: 'http://127.0.0.1:11434/v1',
+        OLLAMA_BASE_URL: 'http://127.0.0.1:11434',
         MODEL_NAME: 'gpt-4o-mini',
       },
     });
@@ -91,6 +91,7 @@ describe('loadConfig', () => {
       ['gpt-4o-mini', 'openai'],
       ['llama3.2', 'ollama'],
     ]);
+    expect(config.models[1]!.deployments[0]!.baseUrl).toBe('http://127.0.0.1:11434/v1');
   });
 
   it('reports every problem, each naming its setting and the expected form', () => {

@@ -120,6 +120,12 @@ function formatIssue(issue: z.core.$ZodIssue): string {
   return `${path}: ${issue.message}`;
 }
 
+/** OLLAMA_BASE_URL is usually the server root (http://host:11434); its OpenAI API lives under /v1. */
+function shortcutBaseUrl(provider: string, baseUrl: string): string {
+  if (provider !== 'ollama' || /\/v1\/?$/.test(baseUrl)) return baseUrl;
+  return `${baseUrl.replace(/\/+$/, '')}/v1`;
+}
+
 function shortcutModels(env: Environment, existing: Set<string>, problems: string[]) {
   const models: Record<string, unknown>[] = [];
   for (const shortcut of PROVIDER_SHORTCUTS) {
@@ -143,7 +149,7 @@ function shortcutModels(env: Environment, existing: Set<string>, problems: strin
             id: `${shortcut.provider}/${name}`,
             provider: shortcut.provider,
             model: name,
-            ...(baseUrl ? { base_url: baseUrl } : {}),
+            ...(baseUrl ? { base_url: shortcutBaseUrl(shortcut.provider, baseUrl) } : {}),
             ...(key ? { api_key: key } : {}),
           },
         ],
