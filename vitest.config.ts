@@ -7,5 +7,8 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Many suites spawn real gateways, upstreams and load; on a 2-core machine, files run one at a
+    // time so timing-sensitive checks (drain, probes) are not starved by another file's load.
+    fileParallelism: false,
   },
 });
