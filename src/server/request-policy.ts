@@ -1,5 +1,5 @@
 import type { ModelAlias } from '../config/load.js';
-import type { Usage } from '../providers/openai-types.js';
+import type { ChatCompletion, ChatCompletionRequest, Usage } from '../providers/openai-types.js';
 import type { Principal } from './authenticate.js';
 
 /** What the policy learns about a request before its upstream call. */
@@ -34,6 +34,30 @@ export interface Admission {
  */
 export interface RequestPolicy {
   admit(request: AdmissionRequest): Promise<Admission> | Admission;
+  /** The response cache for chat completions, when the state services provide one. */
+  readonly cache?: ChatCache;
+}
+
+/** A cache entry resolved for one request: where it lives, how long it keeps, and the hit if any. */
+export interface CacheLookup {
+  readonly key: string;
+  readonly ttlMs: number;
+  readonly hit: ChatCompletion | undefined;
+}
+
+/** The exact-match response cache as the chat route sees it. */
+export interface ChatCache {
+  /** Undefined when caching does not apply to this request (not opted in, or bypassed). */
+  lookup(input: {
+    readonly principal: Principal | undefined;
+    readonly alias: ModelAlias;
+    readonly request: ChatCompletionRequest;
+    /** The x-gantry-cache request header. */
+    readonly header: string | undefined;
+  }): Promise<CacheLookup | undefined>;
+  store(lookup: CacheLookup, completion: ChatCompletion): void;
+  /** Accounting for an answer served from the cache (recorded as usage, no limits charged). */
+  admitHit(request: AdmissionRequest): Admission;
 }
 
 const OPEN_ADMISSION: Admission = { headers: {}, settle() {} };

@@ -1,4 +1,10 @@
 import cluster from 'node:cluster';
+import { createChatCache } from '../cache/create-chat-cache.js';
+import {
+  createMemoryResponseCache,
+  createRedisResponseCache,
+  type ResponseCache,
+} from '../cache/response-cache.js';
 import type { Config } from '../config/load.js';
 import { GatewayError } from '../errors/gateway-error.js';
 import { createKeyCache } from '../keys/key-cache.js';
@@ -109,6 +115,15 @@ export async function createState(config: Config, options: StateOptions): Promis
     storeErrors: stateMetrics.storeErrors,
   });
 
+  let responseCache: ResponseCache = createMemoryResponseCache(config.cache.max_entries);
+  const chatCache = createChatCache({
+    config,
+    store: () => responseCache,
+    admitHit: (request) => policy.cacheHit(request),
+    requests: stateMetrics.cacheRequests,
+    logger,
+  });
+
   async function invalidate(id: string) {
     keyCache.invalidate(id);
     if (redis) {
@@ -146,7 +161,7 @@ export async function createState(config: Config, options: StateOptions): Promis
       keys: keyCache,
       records,
     }),
-    policy,
+    policy: { admit: (request) => policy.admit(request), cache: chatCache },
     readinessChecks,
     plugins: [
       (app) => {
@@ -176,6 +191,8 @@ export async function createState(config: Config, options: StateOptions): Promis
         });
         await redis.subscriber.subscribe(channel);
         limiter = createRedisLimiter(redis.client, `${prefix}rl:`);
+        const client = redis.client;
+        responseCache = createRedisResponseCache(() => client, `${prefix}cache:`);
       }
       logger.info(
         { database: database.kind, redis: redis ? 'connected' : 'not configured' },

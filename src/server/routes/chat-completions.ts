@@ -1,8 +1,14 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { chunksToCompletion, completionToChunks } from '../../cache/completion-chunks.js';
 import type { ModelAlias } from '../../config/load.js';
 import { isGatewayError } from '../../errors/gateway-error.js';
 import { estimatePromptTokens } from '../../providers/estimate-tokens.js';
-import type { ChatCompletionChunk, ChatCompletionRequest, Usage } from '../../providers/openai-types.js';
+import type {
+  ChatCompletion,
+  ChatCompletionChunk,
+  ChatCompletionRequest,
+  Usage,
+} from '../../providers/openai-types.js';
 import { newRouteInfo, type OpenCall } from '../../routing/router.js';
 import { assertAliasAllowed } from '../authenticate.js';
 import { toGatewayError } from '../error-handler.js';
@@ -45,6 +51,15 @@ export function registerChatCompletions(app: FastifyInstance, context: ServerCon
     assertAliasAllowed(state.principal, alias.alias);
     const upstreamRequest = withSystemPrompt(alias, body);
     const ceiling = body.max_completion_tokens ?? body.max_tokens ?? 1024;
+    const cacheHeader = request.headers['x-gantry-cache'];
+    const cached = await context.policy.cache?.lookup({
+      principal: state.principal,
+      alias,
+      request: upstreamRequest,
+      header: typeof cacheHeader === 'string' ? cacheHeader : undefined,
+    });
+    if (cached) reply.header('x-gantry-cache', cached.hit ? 'hit' : 'miss');
+    if (cached?.hit) return replayCached(request, reply, cached.hit, body, context);
     const admission = await context.policy.admit({
       principal: state.principal,
       alias,
@@ -68,6 +83,7 @@ export function registerChatCompletions(app: FastifyInstance, context: ServerCon
         usage = completion.usage;
         recordUsage(request, usage);
         state.ttftMs = performance.now() - state.startedAt;
+        if (cached) context.policy.cache?.store(cached, completion);
         return completion;
       } finally {
         settle(admission, request, usage, reply.statusCode);
@@ -89,8 +105,54 @@ export function registerChatCompletions(app: FastifyInstance, context: ServerCon
       throw error;
     }
     reply.hijack();
-    await relayStream(request, reply, handle, clientWantsUsage, admission);
+    const storeInCache = cached
+      ? (chunks: readonly ChatCompletionChunk[]) => {
+          const completion = chunksToCompletion(chunks);
+          if (completion) context.policy.cache?.store(cached, completion);
+        }
+      : undefined;
+    await relayStream(request, reply, handle, clientWantsUsage, admission, storeInCache);
   });
+}
+
+/** Answers from the response cache: the stored completion, or its replay chunk by chunk. */
+async function replayCached(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  completion: ChatCompletion,
+  body: ChatCompletionRequest,
+  context: ServerContext,
+) {
+  const state = request.gantry;
+  const admission = context.policy.cache!.admitHit({
+    principal: state.principal,
+    alias: state.runtime.router.resolveAlias(body.model),
+    requestId: request.id,
+    estimatedTokens: 0,
+  });
+  recordUsage(request, completion.usage);
+  state.ttftMs = performance.now() - state.startedAt;
+  if (!body.stream) {
+    settle(admission, request, completion.usage, 200);
+    return completion;
+  }
+  state.stream = true;
+  reply.hijack();
+  const response = reply.raw;
+  const headers: Record<string, string> = { 'x-request-id': request.id };
+  for (const [name, value] of Object.entries(reply.getHeaders())) {
+    if (typeof value === 'string') headers[name] = value;
+  }
+  startSse(response, headers);
+  try {
+    for (const chunk of completionToChunks(completion, body.stream_options?.include_usage === true)) {
+      await writeSseData(response, JSON.stringify(chunk));
+      if (response.destroyed) break;
+    }
+    if (!response.destroyed) endSseDone(response);
+  } finally {
+    settle(admission, request, completion.usage, 200);
+  }
 }
 
 function settle(admission: Admission, request: FastifyRequest, usage: Usage | undefined, status: number) {
@@ -111,6 +173,8 @@ async function relayStream(
   handle: StreamHandle,
   clientWantsUsage: boolean,
   admission: Admission,
+  /** Receives every chunk of a stream that completed (for the response cache). */
+  onComplete?: (chunks: readonly ChatCompletionChunk[]) => void,
 ) {
   const response = reply.raw;
   const state = request.gantry;
@@ -122,10 +186,12 @@ async function relayStream(
   let usage: Usage | undefined;
   let failure: unknown;
   let chunk: ChatCompletionChunk | undefined = handle.value.first;
+  const received: ChatCompletionChunk[] | undefined = onComplete ? [] : undefined;
   try {
     state.ttftMs = performance.now() - state.startedAt;
     while (chunk !== undefined) {
       if (chunk.usage) usage = chunk.usage;
+      received?.push(chunk);
       if (clientWantsUsage || chunk.choices.length > 0 || !chunk.usage) {
         await writeSseData(response, JSON.stringify(chunk));
       }
@@ -134,6 +200,7 @@ async function relayStream(
       chunk = next.done ? undefined : next.value;
     }
     endSseDone(response);
+    if (received) onComplete?.(received);
   } catch (error) {
     failure = error;
     // Mid-stream: the status is already 200; the failure goes out as an SSE error event.
