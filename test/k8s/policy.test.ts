@@ -188,7 +188,7 @@ describe.each(OVERLAYS_UNDER_POLICY)('k8s-checks on the %s overlay', (overlay) =
       (item) => (item.spec as { scaleTargetRef: { name: string } }).scaleTargetRef.name,
     );
     expect(new Set(targets).size).toBe(targets.length);
-    for (const { id, owner } of all.filter(isServing)) {
+    for (const { id } of all.filter(isServing)) {
       if (SINGLE_REPLICA_GPU.has(id)) continue;
       expect(autoscaled.has(id), `${id} is autoscaled`).toBe(true);
     }
