@@ -1,5 +1,6 @@
 import cluster from 'node:cluster';
 import { Command, InvalidArgumentError } from 'commander';
+import { EX_CONFIG } from '../config/config-error.js';
 import type { Config, LoadOptions } from '../config/load.js';
 import { availableCpus } from '../server/lifecycle/available-cpus.js';
 import type { ClusterMessage } from '../server/lifecycle/cluster-messages.js';
@@ -72,7 +73,15 @@ async function runSingle(config: Config, loadOptions: LoadOptions, logger: Logge
     void serving?.then(async (current) => exitAfterFlush(logger, await current.shutdown()));
   });
   serving = serveGateway({ config, loadOptions, logger, metrics: createMetrics() });
-  await serving;
+  await serving.catch((error: unknown) => failedToStart(logger, error));
+}
+
+/** Startup failures (state services that cannot be built, a port in use) are not worth retrying. */
+function failedToStart(logger: Logger, error: unknown): never {
+  logger.fatal({ err: error }, 'gantry could not start');
+  exitAfterFlush(logger, EX_CONFIG);
+  // exitAfterFlush exits shortly; nothing else may run meanwhile.
+  return undefined as never;
 }
 
 async function runWorker(config: Config, loadOptions: LoadOptions, logger: Logger) {
@@ -99,7 +108,8 @@ async function runWorker(config: Config, loadOptions: LoadOptions, logger: Logge
     metrics,
     collectMetrics: createWorkerMetricsCollector(metrics.registry),
   });
-  const current = await serving;
+  const current = await serving.catch((error: unknown) => failedToStart(logger, error));
+  if (!current) return;
   current.started.then(
     () => process.send?.({ type: 'gantry:started' } satisfies ClusterMessage),
     () => {}, // interrupted by shutdown

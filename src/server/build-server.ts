@@ -122,6 +122,8 @@ export async function buildServer(
         if (admitted) metrics.inflight.dec();
         finishRequest(request, reply.raw.statusCode);
       });
+      // Past the drain deadline nothing new starts: it would only be cut off.
+      context.drainSignal.throwIfAborted();
       // Probes bypass the gate: an overloaded process is alive, and /metrics must report the overload.
       if (options.admission) await admitRequest(options.admission, reply.raw, context.drainSignal);
       admitted = true;

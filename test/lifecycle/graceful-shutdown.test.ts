@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { type GantryProcess, startGantry } from '../helpers/gantry-process.js';
-import { openRequest, parseChatStream, send, waitFor } from './http-client.js';
+import { metricValue, openRequest, parseChatStream, send, waitFor } from './http-client.js';
 
 const STREAMS = 50;
 
@@ -116,8 +116,12 @@ describe('graceful shutdown on SIGTERM (real process, real signals, real sockets
     const plain = openRequest(`${url}/v1/chat/completions`, {
       body: chat('waits for ten seconds', false, 'slow-json'),
     });
-    // Give the non-stream request time to reach the upstream call.
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // Wait until the non-stream request is being processed, then a little for it to reach the upstream.
+    await waitFor(async () => {
+      const metrics = (await send(`${url}/metrics`)).text;
+      return metricValue(metrics, 'gantry_inflight_requests') === STREAMS + 1 ? true : undefined;
+    }, 'the non-stream request to be in flight');
+    await new Promise((resolve) => setTimeout(resolve, 300));
 
     gantry.child.kill('SIGTERM');
     const results = await Promise.all(streams.map((stream) => stream.done));

@@ -1,4 +1,5 @@
 import cluster, { type Worker } from 'node:cluster';
+import { EX_CONFIG } from '../../config/config-error.js';
 import type { Config } from '../../config/load.js';
 import type { Logger } from '../../telemetry/logger.js';
 import { type ClusterMessage, isClusterMessage } from './cluster-messages.js';
@@ -20,10 +21,13 @@ const SHUTDOWN_SLACK_MS = 10_000;
 export function runClusterPrimary(options: { config: Config; logger: Logger; workers: number }): void {
   const { config, logger, workers } = options;
   const startedAt = new Map<number, number>();
+  // Our own record: cluster.workers may still list a worker whose IPC channel has not closed yet.
+  const live = new Map<number, Worker>();
   let restartDelay = 0;
   let allForked = false;
   let shuttingDown = false;
   let failedExits = 0;
+  let exitCode: number | undefined;
 
   const send = (worker: Worker, message: ClusterMessage) => {
     if (worker.isConnected()) worker.send(message);
@@ -31,6 +35,7 @@ export function runClusterPrimary(options: { config: Config; logger: Logger; wor
   const fork = () => {
     const worker = cluster.fork();
     startedAt.set(worker.id, Date.now());
+    live.set(worker.id, worker);
   };
 
   serveClusterMetrics(logger);
@@ -46,13 +51,23 @@ export function runClusterPrimary(options: { config: Config; logger: Logger; wor
   cluster.on('exit', (worker, code, signal) => {
     const lived = Date.now() - (startedAt.get(worker.id) ?? 0);
     startedAt.delete(worker.id);
+    live.delete(worker.id);
     if (shuttingDown) {
       if (code !== 0) failedExits++;
       logger.info({ worker: worker.id, worker_pid: worker.process.pid, code, signal }, 'worker stopped');
-      if (Object.keys(cluster.workers ?? {}).length === 0) {
+      if (live.size === 0) {
         logger.info({ failed_workers: failedExits }, 'all workers stopped');
-        exitAfterFlush(logger, failedExits === 0 ? 0 : 1);
+        exitAfterFlush(logger, exitCode ?? (failedExits === 0 ? 0 : 1));
       }
+      return;
+    }
+    if (code === EX_CONFIG) {
+      // The worker could not start at all (see its log): every replacement would fail the same way.
+      shuttingDown = true;
+      logger.fatal({ worker: worker.id, code }, 'a worker could not start; stopping the cluster');
+      exitCode = EX_CONFIG;
+      if (live.size === 0) exitAfterFlush(logger, EX_CONFIG);
+      for (const other of live.values()) send(other, { type: 'gantry:shutdown' });
       return;
     }
     restartDelay =
@@ -68,23 +83,18 @@ export function runClusterPrimary(options: { config: Config; logger: Logger; wor
 
   process.on('SIGHUP', () => {
     logger.info('SIGHUP: asking every worker to reload the configuration');
-    for (const worker of Object.values(cluster.workers ?? {}))
-      if (worker) send(worker, { type: 'gantry:reload' });
+    for (const worker of live.values()) send(worker, { type: 'gantry:reload' });
   });
 
   onTerminationSignals(logger, (signal) => {
     shuttingDown = true;
-    logger.info(
-      { signal, workers: Object.keys(cluster.workers ?? {}).length },
-      'shutting down: draining every worker',
-    );
-    const running = Object.values(cluster.workers ?? {});
-    if (running.length === 0) exitAfterFlush(logger, 0);
-    for (const worker of running) if (worker) send(worker, { type: 'gantry:shutdown' });
+    logger.info({ signal, workers: live.size }, 'shutting down: draining every worker');
+    if (live.size === 0) exitAfterFlush(logger, 0);
+    for (const worker of live.values()) send(worker, { type: 'gantry:shutdown' });
     const limit = config.shutdown.delay + config.shutdown.timeout + SHUTDOWN_SLACK_MS;
     setTimeout(() => {
       logger.error({ limit_ms: limit }, 'workers did not stop in time: killing them');
-      for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGKILL');
+      for (const worker of live.values()) worker.process.kill('SIGKILL');
       exitAfterFlush(logger, 1);
     }, limit).unref();
   });
