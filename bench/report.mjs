@@ -1,4 +1,5 @@
 // Turns one run's results into markdown: the goal checklist, then one table per scenario.
+import { readFileSync, writeFileSync } from 'node:fs';
 import { round } from './stats.mjs';
 
 const ms = (value) => (Number.isFinite(value) ? round(value, value < 10 ? 2 : 1).toString() : '—');
@@ -147,6 +148,10 @@ export function renderMarkdown(results) {
     );
     out.push('');
     out.push(
+      'On a shared core the req/s column measures the share of the core a target got as much as the target; CPU time per request does not, so "req/s per busy core" is what each would do with a core to itself.',
+    );
+    out.push('');
+    out.push(
       table(
         [
           'target',
@@ -154,6 +159,7 @@ export function renderMarkdown(results) {
           'vs bare proxy',
           'vs Portkey',
           'target CPU µs/request',
+          'req/s per busy core (10⁶ / CPU µs)',
           'p50 / p99 ms',
           'non-2xx / errors',
         ],
@@ -163,6 +169,7 @@ export function renderMarkdown(results) {
           bare ? `${round((row.requestsPerSecond / bare.requestsPerSecond) * 100, 1)}%` : '—',
           portkey ? `${round(row.requestsPerSecond / portkey.requestsPerSecond, 2)}×` : '—',
           int(row.cpuMicrosPerRequest),
+          int(1e6 / row.cpuMicrosPerRequest),
           `${ms(row.latencyMs.p50)} / ${ms(row.latencyMs.p99)}`,
           `${row.non2xx} / ${row.errors}`,
         ]),
@@ -258,4 +265,20 @@ export function renderMarkdown(results) {
     );
   }
   return `${out.join('\n')}\n`;
+}
+
+/** Rewrites the results section of docs/benchmarks.md (between its markers) with this run. */
+export function publishToDocs(docsPage, results, markdown) {
+  const page = readFileSync(docsPage, 'utf8');
+  const start = '<!-- bench:results:start -->';
+  const end = '<!-- bench:results:end -->';
+  if (!page.includes(start) || !page.includes(end)) return false;
+  const chart = results.latency
+    ? `\n![Latency vs rate](../bench/results/${results.meta.mode}-latency.png)\n`
+    : '';
+  writeFileSync(
+    docsPage,
+    `${page.slice(0, page.indexOf(start) + start.length)}\n\n${markdown}${chart}\n${page.slice(page.indexOf(end))}`,
+  );
+  return true;
 }

@@ -2,7 +2,7 @@
 // Options: --full, --only=latency,throughput,features,streams,cold,soak, --no-portkey, --workers=N.
 // Writes bench/results/<mode>.{json,md} and <mode>-latency.png, and the table into docs/benchmarks.md.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,7 +11,7 @@ import { coldStart } from './cold-start.mjs';
 import { openLoop } from './open-loop.mjs';
 import { peakThroughput } from './peak-throughput.mjs';
 import { HAS_TASKSET } from './processes.mjs';
-import { evaluateGoals, renderMarkdown } from './report.mjs';
+import { evaluateGoals, publishToDocs, renderMarkdown } from './report.mjs';
 import { soak } from './soak.mjs';
 import { concurrentStreams } from './streams.mjs';
 import { ensurePortkey, startBareProxy, startGantry, startPortkey, startUpstream } from './targets.mjs';
@@ -66,6 +66,20 @@ const CORE_GATEWAY = '1';
 const CORES_ALL = `0-${cpus().length - 1}`;
 if (HAS_TASKSET) spawnSync('taskset', ['-cp', CORE_CLIENT, String(process.pid)], { stdio: 'ignore' });
 
+/** GANTRY_BENCH_DATABASE_URL, or a `gantry_bench` database created on the local PostgreSQL. */
+function benchDatabaseUrl() {
+  if (process.env.GANTRY_BENCH_DATABASE_URL) return process.env.GANTRY_BENCH_DATABASE_URL;
+  const psql = (sql) =>
+    spawnSync('psql', ['-h', '127.0.0.1', '-U', 'postgres', '-d', 'postgres', '-Atc', sql], {
+      encoding: 'utf8',
+      timeout: 10_000,
+    });
+  const exists = psql("select 1 from pg_database where datname = 'gantry_bench'");
+  if (exists.status !== 0) return undefined;
+  if (exists.stdout.trim() !== '1' && psql('create database gantry_bench').status !== 0) return undefined;
+  return 'postgres://postgres@127.0.0.1:5432/gantry_bench';
+}
+
 const git = (args) => spawnSync('git', args, { encoding: 'utf8' }).stdout.trim();
 const meta = {
   mode: FULL ? 'full' : 'short',
@@ -82,6 +96,20 @@ const meta = {
   notes: [],
 };
 const results = { meta, names: {} };
+
+/**
+ * Other work on a shared machine has been seen to SIGTERM every gateway process it finds; a target
+ * found dead is started again (same name, new port) and the run says so, instead of measuring a
+ * closed port.
+ */
+const restarters = new Map();
+async function ensureAlive(target) {
+  const restart = restarters.get(target);
+  if (!restart || target.alive()) return;
+  meta.notes.push(`${target.name} was found stopped (exit by an outside signal) and was restarted.`);
+  log(`${target.name} was found stopped; restarting`);
+  Object.assign(target, await restart());
+}
 const targets = [];
 const stopAll = async () => {
   for (const target of targets.splice(0).reverse()) await target.stop().catch(() => {});
@@ -96,25 +124,45 @@ try {
   targets.push(upstream);
   const bare = await startBareProxy({ upstream, cores: CORE_GATEWAY });
   targets.push(bare);
-  const gantry = await startGantry({ name: 'gantry (1 worker)', upstream, cores: CORE_GATEWAY });
+  const startGantry1 = () => startGantry({ name: 'gantry (1 worker)', upstream, cores: CORE_GATEWAY });
+  const gantry = await startGantry1();
+  restarters.set(gantry, startGantry1);
   targets.push(gantry);
   results.names = { upstream: upstream.name, bare: bare.name, gantry: gantry.name };
   log(`upstream ${upstream.origin}, bare proxy ${bare.origin}, gantry ${gantry.origin}`);
 
-  const gantryN = await startGantry({
-    name: `gantry (${WORKERS} workers)`,
-    upstream,
-    cores: CORES_ALL,
-    workers: WORKERS,
-  });
-  if (gantryN.processes() > 1) {
-    targets.push(gantryN);
-    results.names.gantryN = gantryN.name;
-  } else {
-    await gantryN.stop();
+  // More than one worker needs a shared database: the embedded one serves a single process.
+  const databaseUrl = benchDatabaseUrl();
+  try {
+    if (!databaseUrl)
+      throw new Error('no PostgreSQL reachable for a multi-worker Gantry (set GANTRY_BENCH_DATABASE_URL)');
+    const startGantryN = () =>
+      startGantry({
+        name: `gantry (${WORKERS} workers)`,
+        upstream,
+        cores: CORES_ALL,
+        workers: WORKERS,
+        env: { DATABASE_URL: databaseUrl },
+      });
+    const gantryN = await startGantryN();
+    restarters.set(gantryN, startGantryN);
+    if (gantryN.processes() > 1) {
+      targets.push(gantryN);
+      results.names.gantryN = gantryN.name;
+      meta.notes.push(
+        `Gantry with ${WORKERS} workers uses PostgreSQL, as more than one worker requires; Gantry with 1 worker uses the embedded default (PGlite).`,
+      );
+    } else {
+      await gantryN.stop();
+      meta.notes.push(
+        `server.workers: ${WORKERS} started a single process, so Gantry was measured with 1 worker only.`,
+      );
+    }
+  } catch (error) {
     meta.notes.push(
-      `server.workers: ${WORKERS} started a single process (no cluster in this build), so Gantry was measured with 1 worker only.`,
+      `Gantry with ${WORKERS} workers could not be run: ${String(error.message).split('\n').slice(0, 3).join(' ')}`,
     );
+    log(`gantry N workers unavailable: ${error.message.slice(0, 300)}`);
   }
 
   if (!argv.includes('--no-portkey')) {
@@ -142,6 +190,7 @@ try {
     for (const rate of PLAN.rates) {
       // Targets take turns at each rate, so a burst of outside noise spreads over all of them.
       for (const [index, target] of everyone.entries()) {
+        await ensureAlive(target);
         const point = await openLoop({ target, rate, durationMs: PLAN.rateMs });
         results.latency[index].points.push(point);
         log(
@@ -170,6 +219,7 @@ try {
   if (wants('throughput')) {
     results.throughput = [];
     for (const target of everyone) {
+      await ensureAlive(target);
       const row = { target: target.name, ...(await peakThroughput({ target, durationS: PLAN.throughputS })) };
       results.throughput.push(row);
       log(
@@ -219,6 +269,7 @@ try {
         ? only.map((key) => everyone.find((target) => target.name === results.names[key]))
         : everyone;
       for (const target of chosen) {
+        await ensureAlive(target);
         const row = {
           target: target.name,
           ...(await concurrentStreams({ target, upstream, chunks: 200, ...shape })),
@@ -265,18 +316,7 @@ const markdown = renderMarkdown(results);
 mkdirSync(RESULTS_DIR, { recursive: true });
 writeFileSync(join(RESULTS_DIR, `${meta.mode}.json`), `${JSON.stringify(results, null, 2)}\n`);
 writeFileSync(join(RESULTS_DIR, `${meta.mode}.md`), markdown);
-if (!ONLY && existsSync(DOCS_PAGE)) {
-  // docs/benchmarks.md carries the latest complete run between these markers.
-  const page = readFileSync(DOCS_PAGE, 'utf8');
-  const start = '<!-- bench:results:start -->';
-  const end = '<!-- bench:results:end -->';
-  if (page.includes(start) && page.includes(end)) {
-    const chart = results.latency ? `\n![Latency vs rate](../bench/results/${meta.mode}-latency.png)\n` : '';
-    writeFileSync(
-      DOCS_PAGE,
-      `${page.slice(0, page.indexOf(start) + start.length)}\n\n${markdown}${chart}\n${page.slice(page.indexOf(end))}`,
-    );
-  }
-}
+// docs/benchmarks.md carries the latest complete run.
+if (!ONLY && existsSync(DOCS_PAGE)) publishToDocs(DOCS_PAGE, results, markdown);
 console.log(`\n${markdown}`);
 log(`done in ${meta.durationS} s; results in ${RESULTS_DIR}`);

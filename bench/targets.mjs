@@ -124,6 +124,7 @@ export async function startGantry({
     headers: auth ? { ...JSON_HEADERS, authorization: `Bearer ${MASTER_KEY}` } : JSON_HEADERS,
     pid: handle.pid,
     cores: handle.cores,
+    alive: () => handle.child.exitCode === null && handle.child.signalCode === null,
     processes: () => processTree(handle.pid).length,
     logFile: join(dir, 'gantry.log'),
     output: handle.output,
