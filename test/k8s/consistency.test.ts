@@ -161,14 +161,18 @@ describe('metrics named by the HPA, KEDA, alert rules and dashboard exist on /me
     // this machine is shared, so a single sample may land in a scheduling stall).
     const passes = async (probe: Probe) => {
       for (let attempt = 0; attempt < probe.failureThreshold!; attempt++) {
-        if ((await fetch(`${gantry.url}${probe.httpGet!.path}`)).status === 200) return true;
+        const status = await fetch(`${gantry.url}${probe.httpGet!.path}`).then(
+          (response) => response.status,
+          () => 0, // connection refused or reset: a failed probe, as for the kubelet
+        );
+        if (status === 200) return true;
         await new Promise((resolve) => setTimeout(resolve, Math.min(probe.periodSeconds! * 1000, 1000)));
       }
       return false;
     };
     for (const probe of [container.startupProbe!, container.readinessProbe!, container.livenessProbe!])
-      expect(await passes(probe), probe.httpGet!.path).toBe(true);
-  });
+      expect(await passes(probe), `${probe.httpGet!.path}\n${gantry.output().slice(-2000)}`).toBe(true);
+  }, 120_000);
 
   it('every referenced metric is a real metric family (histogram suffixes allowed)', () => {
     const families = new Map(
