@@ -136,7 +136,7 @@ describe('metrics named by the HPA, KEDA, alert rules and dashboard exist on /me
   let exposition = '';
 
   beforeAll(async () => {
-    gantry = await startGantry();
+    gantry = await startGantry({ readyTimeoutMs: 50_000 });
     // Labelled series only appear once something was counted: one answer and one stream.
     for (const stream of [false, true]) {
       const response = await fetch(`${gantry.url}/v1/chat/completions`, {
