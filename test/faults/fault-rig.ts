@@ -3,16 +3,10 @@ import { freePort, type GantryProcess, startGantry } from '../helpers/gantry-pro
 import { type FakeUpstream, startFakeUpstream } from './fake-upstream.js';
 
 /** Gantry in front of two fake upstreams (A misbehaves on cue, B is the healthy fallback). */
-export interface FaultRig {
-  readonly gantry: GantryProcess;
+export interface FaultRig extends TestGantry {
   readonly primary: FakeUpstream;
   readonly backup: FakeUpstream;
-  /** fetch over this rig's own connection pool (destroyed on stop, so Gantry can shut down at once). */
-  fetch: typeof undiciFetch;
-  /** POSTs JSON to Gantry and returns the response. */
-  post(path: string, body: unknown, headers?: Record<string, string>): ReturnType<typeof undiciFetch>;
   reset(): void;
-  stop(): Promise<void>;
 }
 
 /** Short timeouts and a generous retry budget: each fault is judged on one request. */
@@ -21,6 +15,9 @@ export const RIG_RETRY = { maxAttempts: 2 } as const;
 function deployment(id: string, baseUrl: string, extra = '') {
   return `      - { id: ${id}, provider: openai-compatible, model: up-model, base_url: "${baseUrl}"${extra} }`;
 }
+
+/** The master key the rig's Gantry requires; the rig's own requests carry it. */
+export const RIG_MASTER_KEY = 'sk-fault-rig-master-key-0123456789';
 
 export async function startFaultRig(env: Record<string, string> = {}): Promise<FaultRig> {
   const primary = await startFakeUpstream();
@@ -58,14 +55,52 @@ ${deployment('closed-port-only', closed)}
     deployments:
 ${deployment('slow-primary', primary.baseUrl, slow)}
 `;
+  const client = await startTestGantry(yaml, { GANTRY_MASTER_KEY: RIG_MASTER_KEY, ...env }, RIG_MASTER_KEY);
+  return {
+    ...client,
+    primary,
+    backup,
+    reset() {
+      primary.reset();
+      backup.reset();
+    },
+    async stop() {
+      await client.stop();
+      await Promise.all([primary.close(), backup.close()]);
+    },
+  };
+}
+
+/** A started Gantry with a client of its own. */
+export interface TestGantry {
+  readonly gantry: GantryProcess;
+  /** fetch over this client's own connection pool (destroyed on stop, so Gantry can shut down at once). */
+  readonly fetch: typeof undiciFetch;
+  /** POSTs JSON to Gantry and returns the response. */
+  post(path: string, body: unknown, headers?: Record<string, string>): ReturnType<typeof undiciFetch>;
+  /** The value of one sample on /metrics, e.g. `gantry_circuit_state{deployment="a"}`; undefined when absent. */
+  metric(sample: string): Promise<number | undefined>;
+  stop(): Promise<void>;
+}
+
+/** Starts Gantry (the built CLI) with a YAML config and waits until its startup is complete. */
+export async function startTestGantry(
+  yaml: string,
+  env: Record<string, string> = {},
+  apiKey?: string,
+): Promise<TestGantry> {
   const gantry = await startGantry({ configYaml: yaml, env });
   await waitForStartup(gantry.url);
   const dispatcher = new Agent();
-  const fetch: typeof undiciFetch = (input, init) => undiciFetch(input, { dispatcher, ...init });
+  const auth: Record<string, string> = apiKey ? { authorization: `Bearer ${apiKey}` } : {};
+  const fetch: typeof undiciFetch = (input, init) =>
+    undiciFetch(input, {
+      dispatcher,
+      ...init,
+      headers: { ...auth, ...(init?.headers as Record<string, string> | undefined) },
+    });
   return {
     gantry,
-    primary,
-    backup,
     fetch,
     post: (path, body, headers = {}) =>
       fetch(`${gantry.url}${path}`, {
@@ -73,14 +108,14 @@ ${deployment('slow-primary', primary.baseUrl, slow)}
         headers: { 'content-type': 'application/json', ...headers },
         body: JSON.stringify(body),
       }),
-    reset() {
-      primary.reset();
-      backup.reset();
+    async metric(sample) {
+      const text = await (await fetch(`${gantry.url}/metrics`)).text();
+      const line = text.split('\n').find((candidate) => candidate.startsWith(`${sample} `));
+      return line === undefined ? undefined : Number(line.slice(sample.length + 1));
     },
     async stop() {
       await dispatcher.destroy();
       await gantry.stop();
-      await Promise.all([primary.close(), backup.close()]);
     },
   };
 }
