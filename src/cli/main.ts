@@ -3,10 +3,13 @@ import { Command } from 'commander';
 import { GANTRY_VERSION } from '../version.js';
 import { configCheckCommand } from './config-check.js';
 import { healthcheckCommand } from './healthcheck.js';
+import { ingestCommand } from './ingest.js';
 import { keysCommand } from './keys.js';
 import { migrateCommand } from './migrate.js';
 import { serveCommand } from './serve.js';
+import { searchCommand } from './search.js';
 
+import { workerCommand } from './worker.js';
 const program = new Command()
   .name('gantry')
   .description('Gantry — an OpenAI-compatible LLM gateway')
@@ -20,6 +23,9 @@ program.addCommand(migrateCommand());
 program.addCommand(keysCommand());
 program
   .command('version')
+program.addCommand(workerCommand());
+program.addCommand(ingestCommand());
+program.addCommand(searchCommand());
   .description('print the version')
   .action(() => console.log(GANTRY_VERSION));
 

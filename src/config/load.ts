@@ -31,6 +31,8 @@ export interface ModelAlias {
   readonly deployments: readonly Deployment[];
   readonly systemPrompt: string | undefined;
   readonly ownedBy: string;
+  /** Retrieval-augmented chat settings (src/rag). */
+  readonly rag?: ParsedConfig['models'][number]['rag'];
 }
 
 /** The effective configuration: parsed once, secrets resolved, frozen, passed down explicitly. */
@@ -212,6 +214,7 @@ function finish(
       deployments: Object.freeze(deployments),
       systemPrompt: model.system_prompt,
       ownedBy: model.owned_by,
+      ...(model.rag ? { rag: Object.freeze({ ...model.rag }) } : {}),
     });
   });
   if (!seenAliases.has(parsed.app.default_model)) {

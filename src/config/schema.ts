@@ -94,6 +94,17 @@ const modelSchema = z
     system_prompt: z.string().optional(),
     /** Embedding-only or chat-only restrictions are not enforced; this is informational for /v1/models. */
     owned_by: z.string().default('gantry'),
+    /** Retrieval-augmented chat: every request to this alias is answered with chunks from a collection. */
+    rag: z
+      .object({
+        /** Collection id or name (of the calling key). */
+        collection: z.string().min(1),
+        top_k: z.number().int().min(1).max(50).default(5),
+        /** Injected as a system message; {context} is replaced by the numbered sources. */
+        template: z.string().optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -227,6 +238,36 @@ export const configSchema = z
         batch_size: z.number().int().min(1).max(10_000).default(500),
         /** Records kept while the database is unreachable; beyond this they are dropped and counted. */
         buffer_size: z.number().int().min(1).default(100_000),
+      })
+      .strict()
+      .prefault({}),
+    rag: z
+      .object({
+        /** Collections, ingestion and retrieval (needs pgvector on PostgreSQL; built into PGlite). */
+        enabled: z.boolean().default(false),
+        /** Alias that embeds chunks and queries. */
+        embedding_model: z.string().default('mock'),
+        /** Vector size; when unset, taken from the store or from one probe embedding. */
+        dimensions: z.number().int().min(2).max(2000).optional(),
+        /** Chunk size and overlap, in tokens (cl100k_base). */
+        chunk_size: z.number().int().min(16).max(8192).default(256),
+        chunk_overlap: z.number().int().min(0).max(4096).default(32),
+        /** Texts per embedding request. */
+        embedding_batch: z.number().int().min(1).max(2048).default(64),
+        worker: z
+          .object({
+            /** Run the ingestion worker inside `serve`; "auto": only on the embedded database. */
+            in_process: z.union([z.boolean(), z.literal('auto')]).default('auto'),
+            concurrency: z.number().int().min(1).max(64).default(2),
+            poll_interval: duration.default(500),
+            /** A claimed job returns to the queue when its worker stops renewing it for this long. */
+            lease: duration.default(60_000),
+            max_attempts: z.number().int().min(1).max(100).default(5),
+            backoff_base: duration.default(1_000),
+            backoff_max: duration.default(300_000),
+          })
+          .strict()
+          .prefault({}),
       })
       .strict()
       .prefault({}),

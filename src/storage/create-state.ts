@@ -17,6 +17,7 @@ import type { Limiter } from '../limits/limiter.js';
 import { createMemoryLimiter } from '../limits/memory-limiter.js';
 import { createRedisLimiter } from '../limits/redis-limiter.js';
 import type { Authenticator, Principal } from '../server/authenticate.js';
+import { createRag, runsInProcessWorker } from '../rag/create-rag.js';
 import type { ReadinessCheck } from '../server/readiness-check.js';
 import type { RequestPolicy } from '../server/request-policy.js';
 import { registerAdminKeys } from '../server/routes/admin-keys.js';
@@ -150,6 +151,8 @@ export async function createState(config: Config, options: StateOptions): Promis
       name: 'redis',
       check: async () => {
         if (!redis) throw new Error('not connected');
+  const rag = config.rag.enabled ? createRag(config, { logger, metrics: options.metrics }) : undefined;
+  if (rag) readinessChecks.push(rag.readinessCheck);
         await redis.ping();
       },
     });
@@ -183,6 +186,7 @@ export async function createState(config: Config, options: StateOptions): Promis
       await migrate(database.db, logger);
       keyStore = createKeyStore(database.db);
       usageStore = createUsageStore(database.db);
+      ...(rag ? [rag.plugin] : []),
       if (config.redis.url && !redis) {
         redis = await openRedis(config.redis.url, logger);
         const channel = `${prefix}${KEY_CHANNEL}`;
@@ -193,6 +197,8 @@ export async function createState(config: Config, options: StateOptions): Promis
         limiter = createRedisLimiter(redis.client, `${prefix}rl:`);
         const client = redis.client;
         responseCache = createRedisResponseCache(() => client, `${prefix}cache:`);
+      conversationStore = createConversationStore(database.db);
+      await rag?.start(database.db, { worker: runsInProcessWorker(config) });
       }
       logger.info(
         { database: database.kind, redis: redis ? 'connected' : 'not configured' },
@@ -210,3 +216,4 @@ export async function createState(config: Config, options: StateOptions): Promis
 function raise(error: Error): never {
   throw error;
 }
+      await rag?.close({ timeoutMs: config.shutdown.timeout });

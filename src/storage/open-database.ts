@@ -64,9 +64,11 @@ async function openPglite(dataDir: string): Promise<DatabaseHandle> {
   const lockFile = join(resolve(dataDir), 'pglite.lock');
   claimDataDir(lockFile);
   const { PGlite } = await import('@electric-sql/pglite');
+  // pgvector, for RAG (src/rag); loading it does not create it in the database.
+  const { vector } = await import('@electric-sql/pglite/vector');
   let database: InstanceType<typeof PGlite>;
   try {
-    database = await PGlite.create(directory);
+    database = await PGlite.create(directory, { extensions: { vector } });
   } catch (error) {
     rmSync(lockFile, { force: true });
     throw new Error(

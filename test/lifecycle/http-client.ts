@@ -121,3 +121,12 @@ export async function waitFor<T>(
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
 }
+
+/** Waits for GET /startup to answer 200 (state services started: the embedded database is slow to open). */
+export function waitStarted(url: string) {
+  return waitFor(
+    async () => ((await send(`${url}/startup`)).status === 200 ? true : undefined),
+    'startup',
+    30_000,
+  );
+}

@@ -10,6 +10,7 @@ import type {
   Usage,
 } from '../../providers/openai-types.js';
 import { newRouteInfo, type OpenCall } from '../../routing/router.js';
+import { ragSourcesChunk, withRagSources } from '../../rag/rag-chat.js';
 import { assertAliasAllowed } from '../authenticate.js';
 import { toGatewayError } from '../error-handler.js';
 import type { Admission } from '../request-policy.js';
@@ -84,7 +85,7 @@ export function registerChatCompletions(app: FastifyInstance, context: ServerCon
         recordUsage(request, usage);
         state.ttftMs = performance.now() - state.startedAt;
         if (cached) context.policy.cache?.store(cached, completion);
-        return completion;
+        return withRagSources(request, completion);
       } finally {
         settle(admission, request, usage, reply.statusCode);
       }
@@ -186,7 +187,8 @@ async function relayStream(
   let usage: Usage | undefined;
   let failure: unknown;
   let chunk: ChatCompletionChunk | undefined = handle.value.first;
-  const received: ChatCompletionChunk[] | undefined = onComplete ? [] : undefined;
+  let last: ChatCompletionChunk | undefined;
+  const received: ChatCompletionChunk[] | undefined = onComplete || beforeDone ? [] : undefined;
   try {
     state.ttftMs = performance.now() - state.startedAt;
     while (chunk !== undefined) {
@@ -207,6 +209,7 @@ async function relayStream(
     const reason =
       handle.signal.aborted && isGatewayError(handle.signal.reason) ? handle.signal.reason : error;
     const gatewayError = isGatewayError(reason) ? reason : toGatewayError(reason);
+      last = chunk;
     state.errorCode = gatewayError.code;
     if (!response.destroyed) endSseWithError(response, gatewayError, request.id);
     void handle.value.iterator.return?.();
@@ -216,3 +219,6 @@ async function relayStream(
     settle(admission, request, usage, failure === undefined ? 200 : 599);
   }
 }
+    const sources = ragSourcesChunk(request, last);
+    if (sources) await writeSseData(response, sources);
+    if (received && beforeDone) await beforeDone(received);
