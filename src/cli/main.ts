@@ -5,11 +5,12 @@ import { configCheckCommand } from './config-check.js';
 import { healthcheckCommand } from './healthcheck.js';
 import { ingestCommand } from './ingest.js';
 import { keysCommand } from './keys.js';
+import { maintenanceCommand } from './maintenance.js';
 import { migrateCommand } from './migrate.js';
-import { serveCommand } from './serve.js';
 import { searchCommand } from './search.js';
-
+import { serveCommand } from './serve.js';
 import { workerCommand } from './worker.js';
+
 const program = new Command()
   .name('gantry')
   .description('Gantry — an OpenAI-compatible LLM gateway')
@@ -20,12 +21,13 @@ program.addCommand(serveCommand());
 program.addCommand(configCheckCommand());
 program.addCommand(healthcheckCommand());
 program.addCommand(migrateCommand());
+program.addCommand(maintenanceCommand());
 program.addCommand(keysCommand());
-program
-  .command('version')
 program.addCommand(workerCommand());
 program.addCommand(ingestCommand());
 program.addCommand(searchCommand());
+program
+  .command('version')
   .description('print the version')
   .action(() => console.log(GANTRY_VERSION));
 

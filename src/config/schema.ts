@@ -238,6 +238,8 @@ export const configSchema = z
         batch_size: z.number().int().min(1).max(10_000).default(500),
         /** Records kept while the database is unreachable; beyond this they are dropped and counted. */
         buffer_size: z.number().int().min(1).default(100_000),
+        /** `gantry maintenance` rolls records older than this up into daily totals and deletes them. */
+        retention: duration.default(90 * 86_400_000),
       })
       .strict()
       .prefault({}),

@@ -15,9 +15,9 @@ import { createBudgetTracker } from '../limits/budget-tracker.js';
 import { createRequestPolicy } from '../limits/create-request-policy.js';
 import type { Limiter } from '../limits/limiter.js';
 import { createMemoryLimiter } from '../limits/memory-limiter.js';
+import { createRag, runsInProcessWorker } from '../rag/create-rag.js';
 import { createRedisLimiter } from '../limits/redis-limiter.js';
 import type { Authenticator, Principal } from '../server/authenticate.js';
-import { createRag, runsInProcessWorker } from '../rag/create-rag.js';
 import type { ReadinessCheck } from '../server/readiness-check.js';
 import type { RequestPolicy } from '../server/request-policy.js';
 import { registerAdminKeys } from '../server/routes/admin-keys.js';
@@ -146,13 +146,13 @@ export async function createState(config: Config, options: StateOptions): Promis
       },
     },
   ];
+  const rag = config.rag.enabled ? createRag(config, { logger, metrics: options.metrics }) : undefined;
+  if (rag) readinessChecks.push(rag.readinessCheck);
   if (config.redis.url) {
     readinessChecks.push({
       name: 'redis',
       check: async () => {
         if (!redis) throw new Error('not connected');
-  const rag = config.rag.enabled ? createRag(config, { logger, metrics: options.metrics }) : undefined;
-  if (rag) readinessChecks.push(rag.readinessCheck);
         await redis.ping();
       },
     });
@@ -176,6 +176,7 @@ export async function createState(config: Config, options: StateOptions): Promis
         });
         registerAdminUsage(app, { usage, flush: () => usageBuffer.flush() });
       },
+      ...(rag ? [rag.plugin] : []),
     ],
     async start() {
       // Idempotent: a failed start (database not up yet) is retried by serve.
@@ -186,7 +187,7 @@ export async function createState(config: Config, options: StateOptions): Promis
       await migrate(database.db, logger);
       keyStore = createKeyStore(database.db);
       usageStore = createUsageStore(database.db);
-      ...(rag ? [rag.plugin] : []),
+      await rag?.start(database.db, { worker: runsInProcessWorker(config) });
       if (config.redis.url && !redis) {
         redis = await openRedis(config.redis.url, logger);
         const channel = `${prefix}${KEY_CHANNEL}`;
@@ -197,8 +198,6 @@ export async function createState(config: Config, options: StateOptions): Promis
         limiter = createRedisLimiter(redis.client, `${prefix}rl:`);
         const client = redis.client;
         responseCache = createRedisResponseCache(() => client, `${prefix}cache:`);
-      conversationStore = createConversationStore(database.db);
-      await rag?.start(database.db, { worker: runsInProcessWorker(config) });
       }
       logger.info(
         { database: database.kind, redis: redis ? 'connected' : 'not configured' },
@@ -206,6 +205,7 @@ export async function createState(config: Config, options: StateOptions): Promis
       );
     },
     async close() {
+      await rag?.close({ timeoutMs: config.shutdown.timeout });
       await usageBuffer.close();
       await redis?.close();
       await database?.close();
@@ -216,4 +216,3 @@ export async function createState(config: Config, options: StateOptions): Promis
 function raise(error: Error): never {
   throw error;
 }
-      await rag?.close({ timeoutMs: config.shutdown.timeout });
