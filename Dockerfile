@@ -26,10 +26,11 @@ RUN npm run build --silent
 FROM ${NODE_IMAGE} AS prod-deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-# Type declarations, source maps and docs are never loaded at run time.
+# TypeScript sources and declarations (node never runs .ts files under node_modules), source
+# maps and docs are never loaded at run time.
 RUN --mount=type=cache,target=/root/.npm,sharing=locked \
     npm ci --omit=dev --no-audit --no-fund --loglevel=warn \
-    && find node_modules -type f \( -name '*.d.ts' -o -name '*.d.mts' -o -name '*.d.cts' \
+    && find node_modules -type f \( -name '*.ts' -o -name '*.mts' -o -name '*.cts' \
          -o -name '*.map' -o -iname 'README*' -o -iname 'CHANGELOG*' -o -iname 'HISTORY.md' \) -delete \
     && rm -rf node_modules/.package-lock.json
 

@@ -9,8 +9,8 @@ import type {
   ChatCompletionRequest,
   Usage,
 } from '../../providers/openai-types.js';
-import { newRouteInfo, type OpenCall } from '../../routing/router.js';
 import { ragSourcesChunk, withRagSources } from '../../rag/rag-chat.js';
+import { newRouteInfo, type OpenCall } from '../../routing/router.js';
 import { assertAliasAllowed } from '../authenticate.js';
 import { toGatewayError } from '../error-handler.js';
 import type { Admission } from '../request-policy.js';
@@ -188,10 +188,11 @@ async function relayStream(
   let failure: unknown;
   let chunk: ChatCompletionChunk | undefined = handle.value.first;
   let last: ChatCompletionChunk | undefined;
-  const received: ChatCompletionChunk[] | undefined = onComplete || beforeDone ? [] : undefined;
+  const received: ChatCompletionChunk[] | undefined = onComplete ? [] : undefined;
   try {
     state.ttftMs = performance.now() - state.startedAt;
     while (chunk !== undefined) {
+      last = chunk;
       if (chunk.usage) usage = chunk.usage;
       received?.push(chunk);
       if (clientWantsUsage || chunk.choices.length > 0 || !chunk.usage) {
@@ -201,6 +202,8 @@ async function relayStream(
       const next = await handle.value.iterator.next();
       chunk = next.done ? undefined : next.value;
     }
+    const sources = ragSourcesChunk(request, last);
+    if (sources) await writeSseData(response, sources);
     endSseDone(response);
     if (received) onComplete?.(received);
   } catch (error) {
@@ -209,7 +212,6 @@ async function relayStream(
     const reason =
       handle.signal.aborted && isGatewayError(handle.signal.reason) ? handle.signal.reason : error;
     const gatewayError = isGatewayError(reason) ? reason : toGatewayError(reason);
-      last = chunk;
     state.errorCode = gatewayError.code;
     if (!response.destroyed) endSseWithError(response, gatewayError, request.id);
     void handle.value.iterator.return?.();
@@ -219,6 +221,3 @@ async function relayStream(
     settle(admission, request, usage, failure === undefined ? 200 : 599);
   }
 }
-    const sources = ragSourcesChunk(request, last);
-    if (sources) await writeSseData(response, sources);
-    if (received && beforeDone) await beforeDone(received);
