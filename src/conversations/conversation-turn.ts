@@ -19,7 +19,11 @@ function invalid(message: string, param: string): GatewayError {
 function conversationId(field: unknown, header: string | string[] | undefined): string | undefined {
   let fromBody: string | undefined;
   if (typeof field === 'string') fromBody = field;
-  else if (typeof field === 'object' && field !== null && typeof (field as { id?: unknown }).id === 'string') {
+  else if (
+    typeof field === 'object' &&
+    field !== null &&
+    typeof (field as { id?: unknown }).id === 'string'
+  ) {
     fromBody = (field as { id: string }).id;
   } else if (field !== undefined && field !== null) {
     throw invalid("Invalid value for 'conversation': expected a conversation id string.", 'conversation');

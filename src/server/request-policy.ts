@@ -1,5 +1,5 @@
 import type { ModelAlias } from '../config/load.js';
-import type { ChatCompletion, ChatCompletionRequest, Usage } from '../providers/openai-types.js';
+import type { ChatCompletion, ChatCompletionRequest, ChatMessage, Usage } from '../providers/openai-types.js';
 import type { Principal } from './authenticate.js';
 
 /** What the policy learns about a request before its upstream call. */
@@ -36,6 +36,16 @@ export interface RequestPolicy {
   admit(request: AdmissionRequest): Promise<Admission> | Admission;
   /** The response cache for chat completions, when the state services provide one. */
   readonly cache?: ChatCache;
+  /** Stored conversations (`conversation` field or x-gantry-conversation), when state provides them. */
+  readonly conversations?: ChatConversations;
+}
+
+/** Stored conversations as the chat route sees them; both calls are scoped to the caller's key. */
+export interface ChatConversations {
+  /** The stored turns, in order; 404 when the caller has no such conversation. */
+  history(principal: Principal | undefined, id: string): Promise<ChatMessage[]>;
+  /** Appends turns after the stored ones in one transaction; 404 when the conversation is gone. */
+  append(principal: Principal | undefined, id: string, turns: readonly ChatMessage[]): Promise<void>;
 }
 
 /** A cache entry resolved for one request: where it lives, how long it keeps, and the hit if any. */

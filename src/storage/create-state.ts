@@ -6,6 +6,8 @@ import {
   type ResponseCache,
 } from '../cache/response-cache.js';
 import type { Config } from '../config/load.js';
+import { createChatConversations } from '../conversations/chat-conversations.js';
+import { type ConversationStore, createConversationStore } from '../conversations/conversation-store.js';
 import { GatewayError } from '../errors/gateway-error.js';
 import { createKeyCache } from '../keys/key-cache.js';
 import type { KeyRecord } from '../keys/key-store.js';
@@ -22,6 +24,7 @@ import type { ReadinessCheck } from '../server/readiness-check.js';
 import type { RequestPolicy } from '../server/request-policy.js';
 import { registerAdminKeys } from '../server/routes/admin-keys.js';
 import { registerAdminUsage } from '../server/routes/admin-usage.js';
+import { registerConversations } from '../server/routes/conversations.js';
 import type { ServerContext } from '../server/server-context.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
@@ -75,6 +78,7 @@ export async function createState(config: Config, options: StateOptions): Promis
   let limiter: Limiter = createMemoryLimiter();
   let keyStore: KeyStore | undefined;
   let usageStore: UsageStore | undefined;
+  let conversationStore: ConversationStore | undefined;
 
   const notStarted = () =>
     new GatewayError('service_unavailable', 'The gateway is starting; retry shortly.', {
@@ -82,6 +86,7 @@ export async function createState(config: Config, options: StateOptions): Promis
     });
   const keys = () => keyStore ?? raise(notStarted());
   const usage = () => usageStore ?? raise(notStarted());
+  const conversations = () => conversationStore ?? raise(notStarted());
 
   const keyCache = createKeyCache({ load: (id) => keys().get(id), logger });
   const records = new WeakMap<Principal, KeyRecord>();
@@ -164,7 +169,11 @@ export async function createState(config: Config, options: StateOptions): Promis
       keys: keyCache,
       records,
     }),
-    policy: { admit: (request) => policy.admit(request), cache: chatCache },
+    policy: {
+      admit: (request) => policy.admit(request),
+      cache: chatCache,
+      conversations: createChatConversations(conversations),
+    },
     readinessChecks,
     plugins: [
       (app) => {
@@ -175,6 +184,7 @@ export async function createState(config: Config, options: StateOptions): Promis
           spent: (record) => budgets.spent(record),
         });
         registerAdminUsage(app, { usage, flush: () => usageBuffer.flush() });
+        registerConversations(app, { conversations });
       },
       ...(rag ? [rag.plugin] : []),
     ],
@@ -187,6 +197,7 @@ export async function createState(config: Config, options: StateOptions): Promis
       await migrate(database.db, logger);
       keyStore = createKeyStore(database.db);
       usageStore = createUsageStore(database.db);
+      conversationStore = createConversationStore(database.db);
       await rag?.start(database.db, { worker: runsInProcessWorker(config) });
       if (config.redis.url && !redis) {
         redis = await openRedis(config.redis.url, logger);

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { chunksToCompletion, completionToChunks } from '../../cache/completion-chunks.js';
 import type { ModelAlias } from '../../config/load.js';
+import { openConversationTurn } from '../../conversations/conversation-turn.js';
 import { isGatewayError } from '../../errors/gateway-error.js';
 import { estimatePromptTokens } from '../../providers/estimate-tokens.js';
 import type {
@@ -50,7 +51,14 @@ export function registerChatCompletions(app: FastifyInstance, context: ServerCon
     const alias = router.resolveAlias(body.model);
     state.alias = alias.alias;
     assertAliasAllowed(state.principal, alias.alias);
-    const upstreamRequest = withSystemPrompt(alias, body);
+    // A named conversation: its stored turns go first; the new turns are kept once answered.
+    const conversation = await openConversationTurn(
+      context.policy.conversations,
+      state.principal,
+      body,
+      request.headers['x-gantry-conversation'],
+    );
+    const upstreamRequest = withSystemPrompt(alias, conversation?.request ?? body);
     const ceiling = body.max_completion_tokens ?? body.max_tokens ?? 1024;
     const cacheHeader = request.headers['x-gantry-cache'];
     const cached = await context.policy.cache?.lookup({
@@ -60,7 +68,10 @@ export function registerChatCompletions(app: FastifyInstance, context: ServerCon
       header: typeof cacheHeader === 'string' ? cacheHeader : undefined,
     });
     if (cached) reply.header('x-gantry-cache', cached.hit ? 'hit' : 'miss');
-    if (cached?.hit) return replayCached(request, reply, cached.hit, body, context);
+    if (cached?.hit) {
+      await conversation?.commit(cached.hit);
+      return replayCached(request, reply, cached.hit, body, context);
+    }
     const admission = await context.policy.admit({
       principal: state.principal,
       alias,
@@ -84,6 +95,7 @@ export function registerChatCompletions(app: FastifyInstance, context: ServerCon
         usage = completion.usage;
         recordUsage(request, usage);
         state.ttftMs = performance.now() - state.startedAt;
+        await conversation?.commit(completion);
         if (cached) context.policy.cache?.store(cached, completion);
         return withRagSources(request, completion);
       } finally {
@@ -112,7 +124,10 @@ export function registerChatCompletions(app: FastifyInstance, context: ServerCon
           if (completion) context.policy.cache?.store(cached, completion);
         }
       : undefined;
-    await relayStream(request, reply, handle, clientWantsUsage, admission, storeInCache);
+    const keepTurns = conversation
+      ? (chunks: readonly ChatCompletionChunk[]) => conversation.commit(chunksToCompletion(chunks))
+      : undefined;
+    await relayStream(request, reply, handle, clientWantsUsage, admission, storeInCache, keepTurns);
   });
 }
 
@@ -176,6 +191,8 @@ async function relayStream(
   admission: Admission,
   /** Receives every chunk of a stream that completed (for the response cache). */
   onComplete?: (chunks: readonly ChatCompletionChunk[]) => void,
+  /** Runs on a completed stream before [DONE] (conversations); if it fails, an SSE error replaces [DONE]. */
+  beforeDone?: (chunks: readonly ChatCompletionChunk[]) => Promise<void>,
 ) {
   const response = reply.raw;
   const state = request.gantry;
@@ -188,7 +205,7 @@ async function relayStream(
   let failure: unknown;
   let chunk: ChatCompletionChunk | undefined = handle.value.first;
   let last: ChatCompletionChunk | undefined;
-  const received: ChatCompletionChunk[] | undefined = onComplete ? [] : undefined;
+  const received: ChatCompletionChunk[] | undefined = onComplete || beforeDone ? [] : undefined;
   try {
     state.ttftMs = performance.now() - state.startedAt;
     while (chunk !== undefined) {
@@ -204,6 +221,7 @@ async function relayStream(
     }
     const sources = ragSourcesChunk(request, last);
     if (sources) await writeSseData(response, sources);
+    if (received && beforeDone) await beforeDone(received);
     endSseDone(response);
     if (received) onComplete?.(received);
   } catch (error) {
