@@ -6,7 +6,7 @@ import Fastify, {
   LogController,
 } from 'fastify';
 import { traceContextFrom } from '../telemetry/trace-context.js';
-import { installErrorHandlers } from './error-handler.js';
+import { clientErrorHandler, frameworkErrorHandler, installErrorHandlers } from './error-handler.js';
 import type { AdmissionGate } from './lifecycle/admission-gate.js';
 import { admitRequest } from './lifecycle/admit-request.js';
 import type { EventLoopMonitor } from './lifecycle/event-loop-monitor.js';
@@ -80,6 +80,11 @@ export async function buildServer(
       return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : `req_${randomUUID()}`;
     },
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
+    // Malformed HTTP and malformed URLs get the same error envelope as every other error (Node's
+    // own Host check would answer an empty 400; installErrorHandlers checks Host instead).
+    clientErrorHandler,
+    frameworkErrors: frameworkErrorHandler,
+    http: { requireHostHeader: false },
   });
 
   app.decorateRequest('gantry', null as unknown as RequestState);

@@ -41,8 +41,9 @@ export function parseJsonBody(body: Buffer): unknown {
   let parsed: unknown;
   try {
     const text = body.toString('utf8');
-    // The reviver is slow; only pay for it when a suspicious key appears at all.
-    const suspicious = text.includes('"__proto__"') || text.includes('"constructor"');
+    // The reviver is slow; only pay for it when a suspicious key may appear at all, including one
+    // spelled with escapes ("\u005f_proto__"), which the plain substring test would miss.
+    const suspicious = text.includes('"__proto__"') || text.includes('"constructor"') || text.includes('\\u');
     parsed = suspicious ? JSON.parse(text, rejectPoisonKeys) : JSON.parse(text);
   } catch (error) {
     if (error instanceof GatewayError) throw error;

@@ -1,0 +1,67 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type GantryProcess, startGantry } from '../helpers/gantry-process.js';
+import { BODY_LIMIT, type MalformedCase, malformedCorpus } from './corpus.js';
+import { rawRequest } from './raw-http.js';
+
+const corpus = malformedCorpus();
+
+describe('a corpus of malformed requests against a running Gantry', () => {
+  let gantry: GantryProcess;
+  const statuses: number[] = [];
+
+  beforeAll(async () => {
+    gantry = await startGantry({ env: { BODY_LIMIT: String(BODY_LIMIT), LOG_LEVEL: 'warn' } });
+    // The state services finish starting after /health answers; the corpus wants a settled process.
+    for (let tries = 0; tries < 600; tries++) {
+      if ((await fetch(`${gantry.url}/startup`).catch(() => undefined))?.ok) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  });
+  afterAll(async () => {
+    await gantry?.stop();
+  });
+
+  it('holds more than 100 distinct cases', () => {
+    expect(corpus.length).toBeGreaterThanOrEqual(100);
+    expect(new Set(corpus.map((entry) => entry.name)).size).toBe(corpus.length);
+  });
+
+  it.each(corpus.map((entry) => [entry.name, entry] as const))('%s', async (_name, entry: MalformedCase) => {
+    const response = await rawRequest(gantry.port, entry.bytes, { head: entry.noBody === true });
+    statuses.push(response.status);
+    expect(response.status, JSON.stringify(response.body).slice(0, 300)).toBe(entry.status);
+    expect(response.headers['x-request-id']).toMatch(/\S/);
+    if (entry.noBody) return;
+    expect(response.headers['content-type']).toMatch(/^application\/json/);
+    const body = JSON.parse(response.body) as { error: Record<string, unknown> };
+    expect(Object.keys(body)).toEqual(['error']);
+    expect(body.error).toMatchObject({
+      type: expect.any(String),
+      message: expect.any(String),
+      code: entry.code,
+    });
+    expect(body.error).toHaveProperty('param');
+    expect(body.error.request_id).toBe(response.headers['x-request-id']);
+    if (entry.param !== undefined) expect(body.error.param).toBe(entry.param);
+  });
+
+  it('answered every case with a 4xx and never a 5xx', () => {
+    expect(statuses).toHaveLength(corpus.length);
+    expect(statuses.filter((status) => status < 400 || status > 499)).toEqual([]);
+  });
+
+  it('is still alive and serving a normal chat afterwards, without having logged an internal error', async () => {
+    expect(gantry.child.exitCode).toBeNull();
+    const response = await fetch(`${gantry.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'mock', messages: [{ role: 'user', content: 'still there?' }] }),
+    });
+    expect(response.status).toBe(200);
+    expect(((await response.json()) as { object: string }).object).toBe('chat.completion');
+    const internal = gantry
+      .logs()
+      .filter((line) => line.error === 'internal_error' || line.level === 'error');
+    expect(internal).toEqual([]);
+  });
+});
