@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { type GantryProcess, startGantry } from '../helpers/gantry-process.js';
-import { metricValue, openRequest, parseChatStream, send, waitFor } from './http-client.js';
+import { metricValue, openRequest, parseChatStream, send, waitFor, waitStarted } from './http-client.js';
 
 const STREAMS = 50;
 
@@ -17,7 +17,7 @@ models:
     deployments:
       - provider: mock
         model: slow-json-1
-        mock: { ttft: 10s }
+        mock: { ttft: 60s }
 shutdown: { delay: ${options.delay}, timeout: ${options.timeout} }
 `;
 }
@@ -46,6 +46,7 @@ describe('graceful shutdown on SIGTERM (real process, real signals, real sockets
 
   it(`drains ${STREAMS} SSE streams to completion when they finish within the timeout`, async () => {
     gantry = await startGantry({ configYaml: config({ words: 50, delay: '3s', timeout: '20s' }) });
+    await waitStarted(gantry.url);
     const { url } = gantry;
     // The mock is deterministic per prompt: the non-stream answer is the expected stream content.
     const expected = await Promise.all(
@@ -111,15 +112,16 @@ describe('graceful shutdown on SIGTERM (real process, real signals, real sockets
 
   it('ends unfinished streams with a server_shutting_down error event at the deadline; exit 0', async () => {
     gantry = await startGantry({ configYaml: config({ words: 300, delay: '0s', timeout: '500ms' }) });
+    await waitStarted(gantry.url);
     const { url } = gantry;
     const streams = await openStreams(url);
     const plain = openRequest(`${url}/v1/chat/completions`, {
-      body: chat('waits for ten seconds', false, 'slow-json'),
+      body: chat('waits for a minute', false, 'slow-json'),
     });
     // Wait until the non-stream request is being processed, then a little for it to reach the upstream.
     await waitFor(async () => {
       const metrics = (await send(`${url}/metrics`)).text;
-      return metricValue(metrics, 'gantry_inflight_requests') === STREAMS + 1 ? true : undefined;
+      return (metricValue(metrics, 'gantry_inflight_requests') ?? 0) >= STREAMS + 1 ? true : undefined;
     }, 'the non-stream request to be in flight');
     await new Promise((resolve) => setTimeout(resolve, 300));
 
@@ -141,6 +143,7 @@ describe('graceful shutdown on SIGTERM (real process, real signals, real sockets
 
   it('exits at once, non-zero, on a second signal', async () => {
     gantry = await startGantry({ configYaml: config({ words: 300, delay: '0s', timeout: '60s' }) });
+    await waitStarted(gantry.url);
     const { url } = gantry;
     const stream = openRequest(`${url}/v1/chat/completions`, { body: chat('long', true) });
     await stream.firstChunk;

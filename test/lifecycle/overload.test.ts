@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type GantryProcess, startGantry } from '../helpers/gantry-process.js';
-import { type HttpResult, metricValue, send, waitFor } from './http-client.js';
+import { type HttpResult, metricValue, send, waitFor, waitStarted } from './http-client.js';
 
 const MAX_INFLIGHT = 4;
 const MAX_QUEUE = 3;
@@ -17,10 +17,11 @@ models:
     deployments:
       - provider: mock
         model: slow-1
-        mock: { ttft: 3s }
+        mock: { ttft: 8s }
 limits: { max_inflight: ${MAX_INFLIGHT}, max_queue: ${MAX_QUEUE}, max_queue_wait: 30s }
 `,
     });
+    await waitStarted(gantry.url);
   });
   afterAll(async () => {
     gantry?.child.kill('SIGKILL');
@@ -39,10 +40,16 @@ limits: { max_inflight: ${MAX_INFLIGHT}, max_queue: ${MAX_QUEUE}, max_queue_wait
         return result;
       }),
     );
+    // A failed assertion must not leave the rest as unhandled rejections when the process is killed.
+    for (const pending of requests) pending.catch(() => {});
 
     // While the admitted ones wait on the upstream, the metrics show the slots and the queue.
-    await waitFor(() => (order.length >= EXTRA ? true : undefined), 'the refusals');
-    const metrics = (await send(`${url}/metrics`)).text;
+    const metrics = await waitFor(async () => {
+      const text = (await send(`${url}/metrics`)).text;
+      return metricValue(text, 'gantry_shed_requests_total', { reason: 'queue_full' }) === EXTRA
+        ? text
+        : undefined;
+    }, 'the refusals');
     expect(metricValue(metrics, 'gantry_inflight_requests')).toBe(MAX_INFLIGHT);
     expect(metricValue(metrics, 'gantry_queue_depth', { deployment: '_global' })).toBe(MAX_QUEUE);
     expect(metricValue(metrics, 'gantry_shed_requests_total', { reason: 'queue_full' })).toBe(EXTRA);
