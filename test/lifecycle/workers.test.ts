@@ -133,3 +133,18 @@ describe('gantry serve --workers 2 (node:cluster, real processes)', () => {
     for (const pid of alive) expect(isAlive(pid)).toBe(false);
   });
 });
+
+describe('gantry serve --workers 2 without a database server', () => {
+  it('stops the cluster with exit 78 when a worker cannot start, instead of restarting it forever', async () => {
+    const gantry = await startGantry({ configYaml: CONFIG, args: ['serve', '--workers', '2'], noWait: true });
+    try {
+      expect(await gantry.exited).toBe(78);
+      expect(
+        gantry.logs().some((line) => line.msg === 'a worker could not start; stopping the cluster'),
+      ).toBe(true);
+      expect(gantry.output()).not.toContain('worker exited unexpectedly');
+    } finally {
+      gantry.child.kill('SIGKILL');
+    }
+  });
+});
