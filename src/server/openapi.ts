@@ -37,6 +37,10 @@ const errors = {
   '504': json('Upstream timeout', { $ref: '#/components/schemas/Error' }),
 };
 
+const conversationId = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
+// Also what other keys get: conversations are visible only to the key that created them.
+const conversationMissing = json('No such conversation', { $ref: '#/components/schemas/Error' });
+
 function schemaOf(schema: z.ZodType) {
   const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, {
     target: 'draft-2020-12',
@@ -100,6 +104,50 @@ export function buildOpenApiDocument() {
               content: { 'application/json': { schema: { type: 'object' } }, 'text/event-stream': {} },
             },
             ...errors,
+          },
+        },
+      },
+      '/v1/conversations': {
+        post: {
+          summary:
+            'Create a conversation ({metadata?, items?}; items are chat messages). Chat completions that name it ' +
+            '(field `conversation` or header x-gantry-conversation) get its turns and append theirs',
+          requestBody: { required: false, content: { 'application/json': { schema: { type: 'object' } } } },
+          responses: { '200': json('A conversation object'), '400': errors['400'], '401': errors['401'] },
+        },
+      },
+      '/v1/conversations/{id}': {
+        get: {
+          summary: "Retrieve one of the caller's conversations",
+          parameters: [conversationId],
+          responses: { '200': json('A conversation object'), '404': conversationMissing },
+        },
+        delete: {
+          summary: 'Delete a conversation and its items',
+          parameters: [conversationId],
+          responses: {
+            '200': json('{id, object: "conversation.deleted", deleted: true}'),
+            '404': conversationMissing,
+          },
+        },
+      },
+      '/v1/conversations/{id}/items': {
+        get: {
+          summary: 'List the items (stored chat messages) of a conversation, in order',
+          parameters: [
+            conversationId,
+            {
+              name: 'limit',
+              in: 'query',
+              schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 },
+            },
+            { name: 'after', in: 'query', description: 'An item id (item_<n>)', schema: { type: 'string' } },
+            { name: 'order', in: 'query', schema: { type: 'string', enum: ['asc', 'desc'], default: 'asc' } },
+          ],
+          responses: {
+            '200': json('{object: "list", data, first_id, last_id, has_more}'),
+            '400': errors['400'],
+            '404': conversationMissing,
           },
         },
       },
