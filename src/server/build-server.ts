@@ -1,10 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
   type FastifyRequest,
   LogController,
 } from 'fastify';
+import { randomHex } from '../telemetry/random-hex.js';
 import { traceContextFrom } from '../telemetry/trace-context.js';
 import { clientErrorHandler, frameworkErrorHandler, installErrorHandlers } from './error-handler.js';
 import type { AdmissionGate } from './lifecycle/admission-gate.js';
@@ -77,7 +77,7 @@ export async function buildServer(
     forceCloseConnections: 'idle',
     genReqId: (raw) => {
       const incoming = raw.headers['x-request-id'];
-      return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : `req_${randomUUID()}`;
+      return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : `req_${randomHex(16)}`;
     },
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
     // Malformed HTTP and malformed URLs get the same error envelope as every other error (Node's

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomHex } from './random-hex.js';
 
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 
@@ -16,8 +16,8 @@ export function traceContextFrom(header: string | string[] | undefined): TraceCo
   const value = Array.isArray(header) ? header[0] : header;
   const match = value ? TRACEPARENT.exec(value.trim().toLowerCase()) : null;
   const valid = match && !/^0+$/.test(match[1]!) && !/^0+$/.test(match[2]!);
-  const traceId = valid ? match[1]! : randomBytes(16).toString('hex');
+  const traceId = valid ? match[1]! : randomHex(16);
   const flags = valid ? match[3]! : '01';
-  const spanId = randomBytes(8).toString('hex');
+  const spanId = randomHex(8);
   return { traceId, spanId, flags, traceparent: `00-${traceId}-${spanId}-${flags}` };
 }

@@ -30,11 +30,19 @@ export function withSystemPrompt(alias: ModelAlias, request: ChatCompletionReque
 
 /** Aborted when the client goes away before the response is complete, or the server drains. */
 export function requestSignal(reply: FastifyReply, drain: AbortSignal): AbortSignal {
+  // One controller and one listener: AbortSignal.any() costs several percent of CPU per request.
   const controller = new AbortController();
+  if (drain.aborted) {
+    controller.abort(drain.reason);
+    return controller.signal;
+  }
+  const onDrain = () => controller.abort(drain.reason);
+  drain.addEventListener('abort', onDrain, { once: true });
   reply.raw.once('close', () => {
+    drain.removeEventListener('abort', onDrain);
     if (!reply.raw.writableFinished) controller.abort(new Error('client closed the connection'));
   });
-  return AbortSignal.any([controller.signal, drain]);
+  return controller.signal;
 }
 
 function recordUsage(request: FastifyRequest, usage: Usage | undefined | null) {
