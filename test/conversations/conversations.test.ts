@@ -1,6 +1,11 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type FakeUpstream, startFakeUpstream, streamThenReset } from '../faults/fake-upstream.js';
+import {
+  type FakeUpstream,
+  startFakeUpstream,
+  streamThenReset,
+  streamThenStall,
+} from '../faults/fake-upstream.js';
 import { type GantryProcess, startGantry } from '../helpers/gantry-process.js';
 import { admin, MASTER_KEY, startStateGantry } from '../state/state-gantry.js';
 import { createTestDatabase, databaseVariants, type TestDatabase } from '../storage/test-database.js';
@@ -235,6 +240,51 @@ describe.each(databaseVariants())('conversations (%s)', (kind) => {
 
     expect(turns(await allItems(alice, id))).toEqual(['user:start']);
     expect(await itemCount(alice, id)).toBe(1);
+  });
+
+  it('appends nothing when the client leaves mid-stream', async () => {
+    const { id } = await alice.conversations.create({ items: [{ role: 'user', content: 'start' }] });
+    upstream.setDefault(streamThenStall(2));
+    const controller = new AbortController();
+    const response = await fetch(`${gantry.url}/v1/chat/completions`, {
+      method: 'POST',
+      signal: controller.signal,
+      headers: {
+        authorization: `Bearer ${aliceKey}`,
+        'content-type': 'application/json',
+        'x-gantry-conversation': id,
+      },
+      body: JSON.stringify({ model: 'echo', stream: true, messages: [{ role: 'user', content: 'bye' }] }),
+    });
+    const reader = response.body!.getReader();
+    expect(new TextDecoder().decode((await reader.read()).value)).toContain('data:');
+    controller.abort();
+    // Gantry gives up the upstream call once the client has gone.
+    await upstream.attempts[0]!.closed;
+    expect(upstream.attempts[0]!.completed()).toBe(false);
+    expect(turns(await allItems(alice, id))).toEqual(['user:start']);
+  });
+
+  it('appends answers served from the response cache', async () => {
+    const history = [{ role: 'user' as const, content: 'same history' }];
+    const first = await alice.conversations.create({ items: history });
+    const second = await alice.conversations.create({ items: history });
+    const ask = (id: string) =>
+      alice.chat.completions.create(
+        { model: 'echo', messages: [{ role: 'user', content: 'same question' }] },
+        { headers: { 'x-gantry-conversation': id, 'x-gantry-cache': 'use' } },
+      );
+    await ask(first.id);
+    const cached = await ask(second.id).withResponse();
+    expect(cached.response.headers.get('x-gantry-cache')).toBe('hit');
+    expect(upstream.attempts).toHaveLength(1);
+    for (const id of [first.id, second.id]) {
+      expect(turns(await allItems(alice, id))).toEqual([
+        'user:same history',
+        'user:same question',
+        'assistant:answer to same question',
+      ]);
+    }
   });
 
   it('is scoped to the key that created it: other keys get 404 and nothing goes upstream', async () => {
