@@ -114,6 +114,8 @@ const retrySchema = z
     max_attempts: z.number().int().min(1).max(10).default(2),
     base_delay: duration.default(100),
     max_delay: duration.default(2_000),
+    /** Longest upstream Retry-After waited for; a longer one falls back, or is relayed to the client. */
+    max_retry_after: duration.default(10_000),
     budget: z
       .object({
         /** Retries allowed as a fraction of requests over the window. */

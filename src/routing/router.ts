@@ -223,6 +223,9 @@ export function createRouter(
           if (context.signal.aborted) throw context.signal.reason ?? error;
           if (!isGatewayError(error) || !error.retryable || error.code === 'timeout_total') break;
           if (attemptNumber >= retry.max_attempts) break;
+          // An upstream asking for a long pause is better served by the next deployment, or by
+          // telling the client (429 + Retry-After), than by holding the request open that long.
+          if ((error.retryAfterSeconds ?? 0) * 1000 > retry.max_retry_after) break;
           if (!budget.tryAcquire()) {
             metrics.retriesDenied.inc();
             break;
@@ -237,7 +240,11 @@ export function createRouter(
           info.retries++;
           metrics.retriesTotal.inc({ deployment: deployment.id });
           logger.debug({ deployment: deployment.id, code: error.code, delay }, 'retrying upstream call');
-          await sleep(delay, undefined, { signal: context.signal });
+          // Aborted mid-backoff: surface the signal's reason (client gone, or the drain's 503), not
+          // the timer's generic AbortError.
+          await sleep(delay, undefined, { signal: context.signal }).catch(() => {
+            throw context.signal.reason ?? error;
+          });
           if (!state.breaker.tryAcquire()) break;
         }
       }

@@ -98,6 +98,24 @@ export function describeNonStreamFaults(current: () => FaultRig) {
       expect(Date.now() - startedAt).toBeGreaterThanOrEqual(380);
     });
 
+    it('falls back at once instead of waiting out a Retry-After longer than max_retry_after', async () => {
+      rig.primary.setDefault(fail(429, 'come back in a minute', { 'retry-after': '60' }));
+      rig.backup.setDefault(ok('from the backup'));
+      const response = await rig.post('/v1/chat/completions', chatRequest('pair'));
+      expect(response.status).toBe(200);
+      expect(rig.primary.attempts).toHaveLength(1);
+      expect(rig.backup.attempts).toHaveLength(1);
+    });
+
+    it('relays a long upstream Retry-After to the client when no deployment is left', async () => {
+      rig.primary.setDefault(fail(429, 'come back in a minute', { 'retry-after': '60' }));
+      const response = await rig.post('/v1/chat/completions', chatRequest('solo'));
+      expect(response.status).toBe(429);
+      expect(response.headers.get('retry-after')).toBe('60');
+      expect(envelopeOf(await response.json()).code).toBe('upstream_rate_limited');
+      expect(rig.primary.attempts).toHaveLength(1);
+    });
+
     it('answers 429 rate_limit_error with Retry-After when the upstream keeps rate limiting', async () => {
       rig.primary.setDefault(fail(429, 'quota per minute reached', { 'retry-after-ms': '50' }));
       const response = await rig.post('/v1/chat/completions', chatRequest('solo'));
