@@ -26,7 +26,8 @@ export async function expandPaths(patterns: readonly string[]): Promise<string[]
   for (const pattern of patterns) {
     const info = await stat(pattern).catch(() => undefined);
     if (info?.isFile()) files.add(pattern);
-    else if (info?.isDirectory()) for (const file of await glob(DOCUMENT_GLOB, { cwd: pattern, absolute: true })) files.add(file);
+    else if (info?.isDirectory())
+      for (const file of await glob(DOCUMENT_GLOB, { cwd: pattern, absolute: true })) files.add(file);
     else for (const file of await glob(pattern, { onlyFiles: true })) files.add(file);
   }
   return [...files].sort();
@@ -35,7 +36,9 @@ export async function expandPaths(patterns: readonly string[]): Promise<string[]
 /** `gantry ingest <path|glob…> --collection NAME`: uploads documents to a running gateway and follows their ingestion. */
 export function ingestCommand() {
   return new Command('ingest')
-    .description('upload text, Markdown and HTML files to a collection of a running gateway, then wait for ingestion')
+    .description(
+      'upload text, Markdown and HTML files to a collection of a running gateway, then wait for ingestion',
+    )
     .argument('<paths...>', 'files, directories or globs (quote globs: "docs/**/*.md")')
     .requiredOption('--collection <name>', 'collection name or id (created when missing)')
     .addOption(new Option('--url <url>', 'gateway URL (default: http://127.0.0.1:$PORT)').env('GANTRY_URL'))
@@ -108,7 +111,8 @@ async function follow(client: ReturnType<typeof createCollectionsClient>, id: st
 
 export function defaultUrl(configFile: string | undefined): string {
   const config = loadConfigOrExit({ env: process.env, file: configFile });
-  const host = config.server.host === '0.0.0.0' || config.server.host === '::' ? '127.0.0.1' : config.server.host;
+  const host =
+    config.server.host === '0.0.0.0' || config.server.host === '::' ? '127.0.0.1' : config.server.host;
   return `http://${host}:${config.server.port}`;
 }
 

@@ -22,7 +22,14 @@ export function searchCommand() {
     .action(
       async (
         words: string[],
-        options: { collection: string; topK: number; json?: boolean; url?: string; apiKey?: string; config?: string },
+        options: {
+          collection: string;
+          topK: number;
+          json?: boolean;
+          url?: string;
+          apiKey?: string;
+          config?: string;
+        },
       ) => {
         const client = createCollectionsClient({
           url: options.url ?? defaultUrl(options.config),

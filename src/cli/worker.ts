@@ -24,7 +24,11 @@ export function workerCommand() {
     .description('consume the RAG ingestion queue (chunk, embed, store) until SIGTERM')
     .option('-c, --config <file>', 'YAML configuration file (default: $GANTRY_CONFIG)')
     .option('--concurrency <n>', 'documents ingested at once (default: rag.worker.concurrency)', count)
-    .option('-p, --port <port>', 'port for /health, /ready and /metrics; 0 = none (default: $PORT or 8000)', count)
+    .option(
+      '-p, --port <port>',
+      'port for /health, /ready and /metrics; 0 = none (default: $PORT or 8000)',
+      count,
+    )
     .option('--host <host>', 'listen address for the probe port (default: $HOST or 0.0.0.0)')
     .action(async (options: { config?: string; concurrency?: number; port?: number; host?: string }) => {
       const config = loadConfigOrExit({

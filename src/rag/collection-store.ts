@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import { GatewayError } from '../errors/gateway-error.js';
-import { type DocumentType, contentHash, extractText } from './extract-text.js';
+import { contentHash, type DocumentType, extractText } from './extract-text.js';
 import { enqueueJob } from './job-queue.js';
 import type { RagDatabase } from './rag-tables.js';
 import { toVectorLiteral, versionAtLeast } from './vector-store.js';
@@ -58,7 +58,10 @@ const notFound = (what: string, id: string) =>
  * Collections, documents and search, always scoped to an owner (the calling key). A collection is
  * addressed by id or by its name; another owner's collection is indistinguishable from none.
  */
-export function createCollectionStore(db: RagDatabase, options: { maxAttempts: number; pgvector: () => string }) {
+export function createCollectionStore(
+  db: RagDatabase,
+  options: { maxAttempts: number; pgvector: () => string },
+) {
   /** `owner` may list several owners, most preferred first (an alias's collection may be the operator's). */
   async function resolve(owner: string | readonly string[], idOrName: string) {
     const owners = typeof owner === 'string' ? [owner] : owner;
@@ -213,7 +216,11 @@ export function createCollectionStore(db: RagDatabase, options: { maxAttempts: n
       });
     },
 
-    async listDocuments(owner: string, idOrName: string, page: { limit: number; after?: string | undefined }) {
+    async listDocuments(
+      owner: string,
+      idOrName: string,
+      page: { limit: number; after?: string | undefined },
+    ) {
       const collection = await resolve(owner, idOrName);
       let query = db
         .selectFrom('rag_documents')
@@ -254,7 +261,12 @@ export function createCollectionStore(db: RagDatabase, options: { maxAttempts: n
     async search(
       owner: string | readonly string[],
       idOrName: string,
-      query: { vector: readonly number[]; topK: number; metadata?: Record<string, unknown>; documentIds?: string[] },
+      query: {
+        vector: readonly number[];
+        topK: number;
+        metadata?: Record<string, unknown>;
+        documentIds?: string[];
+      },
     ): Promise<SearchHit[]> {
       const collection = await resolve(owner, idOrName);
       const vector = toVectorLiteral(query.vector);
@@ -264,7 +276,7 @@ export function createCollectionStore(db: RagDatabase, options: { maxAttempts: n
         if (versionAtLeast(options.pgvector(), 0, 8)) {
           await sql`set local hnsw.iterative_scan = relaxed_order`.execute(transaction);
         }
-        await sql.raw(`set local hnsw.ef_search = ${Math.max(40, query.topK * 2)}`).execute(transaction);
+        await sql.raw(`set local hnsw.ef_search = ${Math.max(100, query.topK * 4)}`).execute(transaction);
         let select = transaction
           .selectFrom('rag_chunks')
           .select([
@@ -284,10 +296,7 @@ export function createCollectionStore(db: RagDatabase, options: { maxAttempts: n
           select = select.where('document_id', 'in', query.documentIds);
         }
         // No join here: ORDER BY distance LIMIT k on the chunk table alone is what the HNSW index serves.
-        const rows = await select
-          .orderBy(sql`embedding <=> ${vector}::vector`)
-          .limit(query.topK)
-          .execute();
+        const rows = await select.orderBy(sql`embedding <=> ${vector}::vector`).limit(query.topK).execute();
         const ids = [...new Set(rows.map((row) => row.document_id))];
         const names = new Map<string, string | null>();
         if (ids.length > 0) {

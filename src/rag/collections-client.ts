@@ -33,7 +33,8 @@ export function createCollectionsClient(options: ClientOptions) {
     return JSON.parse(text) as T;
   }
   return {
-    ensureCollection: (name: string) => call<{ id: string; name: string }>('POST', '/v1/collections', { name }),
+    ensureCollection: (name: string) =>
+      call<{ id: string; name: string }>('POST', '/v1/collections', { name }),
     collection: (id: string) =>
       call<{ id: string; documents: Record<'total' | 'queued' | 'processing' | 'ready' | 'failed', number> }>(
         'GET',

@@ -30,10 +30,13 @@ export async function embedTexts(
     );
     const ordered = [...response.data].sort((left, right) => left.index - right.index);
     if (ordered.length !== batch.length) {
-      throw new Error(`embedding model ${alias} returned ${ordered.length} vectors for ${batch.length} texts`);
+      throw new Error(
+        `embedding model ${alias} returned ${ordered.length} vectors for ${batch.length} texts`,
+      );
     }
     for (const item of ordered) {
-      if (typeof item.embedding === 'string') throw new Error('embedding model returned base64; expected floats');
+      if (typeof item.embedding === 'string')
+        throw new Error('embedding model returned base64; expected floats');
       vectors.push(item.embedding);
     }
     tokens += response.usage.total_tokens;

@@ -35,7 +35,10 @@ export function extractText(content: string, type: DocumentType): string {
       { selector: 'script', format: 'skip' },
       { selector: 'style', format: 'skip' },
       // Upper-cased headings would no longer match the words people search for.
-      ...['h1', 'h2', 'h3', 'h4', 'h5', 'h6'].map((selector) => ({ selector, options: { uppercase: false } })),
+      ...['h1', 'h2', 'h3', 'h4', 'h5', 'h6'].map((selector) => ({
+        selector,
+        options: { uppercase: false },
+      })),
       { selector: 'table', options: { uppercaseHeaderCells: false } },
     ],
   });

@@ -3,8 +3,8 @@ import { z } from 'zod';
 import { GatewayError } from '../errors/gateway-error.js';
 import type { ChatCompletionChunk, ChatMessage } from '../providers/openai-types.js';
 import type { CollectionStore, SearchHit } from './collection-store.js';
-import { embedQuery, ownerOf } from './rag-routes.js';
 import type { RagMetrics } from './rag-metrics.js';
+import { embedQuery, ownerOf } from './rag-routes.js';
 
 /** A source used to answer, as returned in `gantry_sources` (its number is the citation [n]). */
 export interface RagSource extends SearchHit {
@@ -39,7 +39,10 @@ export function withRagSources<T extends object>(request: FastifyRequest, comple
 }
 
 /** A trailing stream chunk (no choices) carrying `gantry_sources`, sent before [DONE]. */
-export function ragSourcesChunk(request: FastifyRequest, last: ChatCompletionChunk | undefined): string | undefined {
+export function ragSourcesChunk(
+  request: FastifyRequest,
+  last: ChatCompletionChunk | undefined,
+): string | undefined {
   const sources = sourcesByRequest.get(request);
   if (!sources) return undefined;
   return JSON.stringify({
@@ -93,9 +96,13 @@ export function registerRagChat(
     if (extension !== undefined && extension !== null && extension !== false) {
       const parsed = requestRagSchema.safeParse(extension);
       if (!parsed.success) {
-        throw new GatewayError('invalid_request', `Invalid value for 'gantry_rag': ${parsed.error.issues[0]?.message}`, {
-          param: 'gantry_rag',
-        });
+        throw new GatewayError(
+          'invalid_request',
+          `Invalid value for 'gantry_rag': ${parsed.error.issues[0]?.message}`,
+          {
+            param: 'gantry_rag',
+          },
+        );
       }
       settings = parsed.data;
     } else if (alias && extension !== false) {
@@ -108,11 +115,15 @@ export function registerRagChat(
     const query = lastUserText(messages);
     if (!query) return;
     const vector = await embedQuery(request, dependencies, query);
-    const hits = await dependencies.store().search(owners, settings.collection, { vector, topK: settings.top_k });
+    const hits = await dependencies
+      .store()
+      .search(owners, settings.collection, { vector, topK: settings.top_k });
     const sources = hits.map((hit, position) => ({ index: position + 1, ...hit }));
     sourcesByRequest.set(request, sources);
     const content = (settings.template ?? DEFAULT_RAG_TEMPLATE).replace('{context}', formatContext(hits));
-    const leadingSystem = messages.findIndex((message) => message.role !== 'system' && message.role !== 'developer');
+    const leadingSystem = messages.findIndex(
+      (message) => message.role !== 'system' && message.role !== 'developer',
+    );
     const at = leadingSystem === -1 ? messages.length : leadingSystem;
     body.messages = [...messages.slice(0, at), { role: 'system', content }, ...messages.slice(at)];
   });

@@ -8,7 +8,9 @@ import { documentType } from './extract-text.js';
 import type { RagMetrics } from './rag-metrics.js';
 
 const metadataSchema = z.record(z.string(), z.unknown());
-const createCollectionSchema = z.object({ name: z.string().min(1).max(200), metadata: metadataSchema.default({}) }).strict();
+const createCollectionSchema = z
+  .object({ name: z.string().min(1).max(200), metadata: metadataSchema.default({}) })
+  .strict();
 const documentSchema = z
   .object({
     content: z.string(),
@@ -52,11 +54,16 @@ export async function embedQuery(
   dependencies: Pick<RagRouteDependencies, 'embeddingModel' | 'metrics'>,
   text: string,
 ): Promise<number[]> {
-  const { vectors, tokens } = await embedTexts(request.gantry.runtime.router, dependencies.embeddingModel, [text], {
-    batchSize: 1,
-    signal: AbortSignal.timeout(60_000),
-    requestId: request.id,
-  });
+  const { vectors, tokens } = await embedTexts(
+    request.gantry.runtime.router,
+    dependencies.embeddingModel,
+    [text],
+    {
+      batchSize: 1,
+      signal: AbortSignal.timeout(60_000),
+      requestId: request.id,
+    },
+  );
   dependencies.metrics.embeddingTokens.inc({ model: dependencies.embeddingModel, purpose: 'query' }, tokens);
   return vectors[0]!;
 }
