@@ -14,6 +14,8 @@ export interface AdmissionGate {
    * (lag, full queue, queue timeout) or with the signal's reason when it aborts while queued.
    */
   admit(signal: AbortSignal): Promise<() => void>;
+  /** True when no limit and no lag shedding is configured: every request is admitted at once. */
+  readonly unlimited: boolean;
   /** Applies new limits (hot reload); requests admitted earlier release into the gate they came from. */
   configure(limits: Limits): void;
 }
@@ -61,6 +63,9 @@ export function createAdmissionGate(options: {
 
   return {
     configure,
+    get unlimited() {
+      return gate === undefined && limits!.shed_on_lag === 0;
+    },
     async admit(signal) {
       const shedOnLag = limits!.shed_on_lag;
       if (shedOnLag > 0) {

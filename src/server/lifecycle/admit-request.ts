@@ -11,6 +11,8 @@ export async function admitRequest(
   response: ServerResponse,
   drainSignal: AbortSignal,
 ): Promise<void> {
+  // The default configuration has no limits: skip the signals and listeners altogether.
+  if (admission.unlimited) return;
   const clientGone = new AbortController();
   const onClose = () => clientGone.abort(new Error('client closed the connection'));
   response.once('close', onClose);
