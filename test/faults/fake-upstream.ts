@@ -159,6 +159,20 @@ export function malformedSse(count: number): Behaviour {
   };
 }
 
+/** A 200 that never finishes: a stream chunk, or a byte of a JSON body, every `intervalMs`. */
+export function dripForever(intervalMs: number): Behaviour {
+  return (response, attempt) => {
+    if (attempt.stream) startStream(response);
+    else response.writeHead(200, { 'content-type': 'application/json', 'content-length': '100000' });
+    let index = 0;
+    const timer = setInterval(() => {
+      index++;
+      response.write(attempt.stream ? streamEvents([`drip${index}`])[1]! : ' ');
+    }, intervalMs);
+    response.once('close', () => clearInterval(timer));
+  };
+}
+
 /** A 200 event stream whose first chunk is an error object (how several upstreams report overload). */
 export function errorInFirstChunk(message = 'overloaded, try again'): Behaviour {
   return (response) => {

@@ -51,6 +51,9 @@ ${deployment('refused-backup', backup.baseUrl)}
   - alias: refused-only
     deployments:
 ${deployment('closed-port-only', closed)}
+  - alias: capped
+    deployments:
+${deployment('capped-primary', primary.baseUrl, ', timeouts: { total: 800ms }')}
   - alias: slow
     deployments:
 ${deployment('slow-primary', primary.baseUrl, slow)}

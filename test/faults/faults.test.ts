@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type FaultRig, startFaultRig } from './fault-rig.js';
 import { describeNonStreamFaults } from './non-stream-faults.js';
 import { describeSdkErrors } from './sdk-errors.js';
@@ -20,3 +20,16 @@ const current = () => rig;
 describeNonStreamFaults(current);
 describeStreamFaults(current);
 describeSdkErrors(current);
+
+describe('the gateway process after every fault', () => {
+  it('is alive and logged no unhandled error (client disconnects included)', async () => {
+    expect(rig.gantry.child.exitCode).toBeNull();
+    const response = await rig.post('/v1/chat/completions', {
+      model: 'solo',
+      messages: [{ role: 'user', content: 'hi' }],
+    });
+    expect(response.status).toBe(200);
+    const errors = rig.gantry.logs().filter((line) => line.level === 'error' || line.level === 'fatal');
+    expect(errors).toEqual([]);
+  });
+});

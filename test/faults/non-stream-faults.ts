@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { fail, hang, malformedJson, ok, resetMidBody } from './fake-upstream.js';
+import { dripForever, fail, hang, malformedJson, ok, resetMidBody } from './fake-upstream.js';
 import { chatRequest, envelopeOf, type FaultRig, RIG_RETRY } from './fault-rig.js';
 
 /** Registers the cases; `current` returns the rig started by faults.test.ts (reset before each case). */
@@ -140,6 +140,18 @@ export function describeNonStreamFaults(current: () => FaultRig) {
       expect(rig.primary.attempts).toHaveLength(RIG_RETRY.maxAttempts);
       // Every hung attempt was abandoned: Gantry closed its connection.
       await Promise.all(rig.primary.attempts.map((attempt) => attempt.closed));
+    });
+
+    it('answers 504 naming the total timeout when the upstream drips its body forever, without retrying', async () => {
+      rig.primary.setDefault(dripForever(100));
+      const response = await rig.post('/v1/chat/completions', chatRequest('capped'));
+      expect(response.status).toBe(504);
+      const error = envelopeOf(await response.json());
+      expect(error.code).toBe('timeout_total');
+      expect(error.message).toContain('total');
+      expect(error.message).toContain('800 ms');
+      expect(rig.primary.attempts).toHaveLength(1);
+      await rig.primary.attempts[0]!.closed;
     });
 
     it('falls back when the first deployment hangs before the first byte', async () => {

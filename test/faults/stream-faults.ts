@@ -1,5 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import {
+  dripForever,
   errorInFirstChunk,
   fail,
   hang,
@@ -118,6 +119,20 @@ export function describeStreamFaults(current: () => FaultRig) {
       expect(rig.primary.attempts).toHaveLength(1);
       expect(rig.backup.attempts).toHaveLength(0);
       await rig.primary.attempts[0]!.closed;
+    });
+
+    it('ends with a total-timeout error event when a stream never finishes', async () => {
+      rig.primary.setDefault(dripForever(100));
+      const { response, text } = await stream('capped');
+      expect(response.status).toBe(200);
+      const events = parseSse(text);
+      expect(streamedText(events)).toContain('drip1');
+      expect(events.some((event) => event.data === '[DONE]')).toBe(false);
+      expect(events.at(-1)!.event).toBe('error');
+      const error = envelopeOf(JSON.parse(events.at(-1)!.data));
+      expect(error.code).toBe('timeout_total');
+      expect(error.message).toContain('total');
+      expect(rig.primary.attempts).toHaveLength(1);
     });
 
     it('ends with an error event when the upstream stream ends without [DONE]', async () => {
