@@ -5,7 +5,10 @@
 #   build      tsc → dist/                                             ← tsconfig*, src/
 #   prod-deps  npm ci --omit=dev, pruned                               ← package*.json
 #   dev        deps + source, `tsx watch` (compose.override.yaml)
+#   distroless node binary, its shared libraries and CA certificates on scratch: no shell, no
+#              package manager (`docker build --target distroless .`)
 #   runtime    node:24-bookworm-slim without npm/yarn/corepack, non-root, read-only friendly
+#              (the default: the last stage)
 #
 # No `# syntax=` line on purpose: BuildKit would pull the frontend image, and registries may be
 # out of reach. Pin the base by digest for production builds with --build-arg NODE_IMAGE=…@sha256:….
@@ -44,6 +47,57 @@ RUN mkdir -p /data && chown 10001:10001 /data
 USER 10001:10001
 EXPOSE 8000
 CMD ["node", "node_modules/tsx/dist/cli.mjs", "watch", "--clear-screen=false", "src/cli/main.ts", "serve"]
+
+# Distroless-like variant, built from the same stages: what gcr.io/distroless/nodejs gives, made
+# from the node image itself (docs/deployment/docker.md shows the gcr.io base where it can be pulled).
+FROM ${NODE_IMAGE} AS distroless-rootfs
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends ca-certificates \
+    && rm -rf /var/lib/apt/lists/* \
+    && mkdir -p /rootfs/usr/local/bin /rootfs/etc/ssl/certs /rootfs/tmp /rootfs/data /rootfs/app \
+    && cp /usr/local/bin/node /rootfs/usr/local/bin/node \
+    && for library in $(ldd /usr/local/bin/node | grep -o '/[^ ]*'); do \
+         cp --parents --dereference "$library" /rootfs; \
+       done \
+    && cp /etc/ssl/certs/ca-certificates.crt /rootfs/etc/ssl/certs/ \
+    && printf 'root:x:0:0:root:/root:/sbin/nologin\ngantry:x:10001:10001:gantry:/nonexistent:/sbin/nologin\n' \
+         > /rootfs/etc/passwd \
+    && printf 'root:x:0:\ngantry:x:10001:\n' > /rootfs/etc/group \
+    && chmod 1777 /rootfs/tmp \
+    && chown 10001:10001 /rootfs/data \
+    && chmod 0750 /rootfs/data
+
+FROM scratch AS distroless
+COPY --from=distroless-rootfs /rootfs/ /
+ENV PATH=/usr/local/bin \
+    NODE_ENV=production \
+    HOST=0.0.0.0 \
+    PORT=8000 \
+    DATA_DIR=/data
+WORKDIR /app
+COPY --from=prod-deps /app/node_modules ./node_modules
+COPY package.json ./
+COPY migration[s] ./migrations/
+COPY --from=build /app/dist ./dist
+VOLUME ["/data"]
+USER 10001:10001
+EXPOSE 8000
+STOPSIGNAL SIGTERM
+# Exec form: there is no shell to run anything else.
+HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
+    CMD ["node", "dist/cli/main.js", "healthcheck"]
+CMD ["node", "dist/cli/main.js", "serve"]
+ARG SOURCE=https://github.com/gantry-gateway/gantry
+ARG REVISION=unknown
+ARG VERSION=0.0.0-dev
+ARG CREATED=1970-01-01T00:00:00Z
+LABEL org.opencontainers.image.title="gantry" \
+      org.opencontainers.image.description="OpenAI-compatible LLM gateway (distroless)" \
+      org.opencontainers.image.licenses="Apache-2.0" \
+      org.opencontainers.image.source="${SOURCE}" \
+      org.opencontainers.image.revision="${REVISION}" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.created="${CREATED}"
 
 FROM ${NODE_IMAGE} AS runtime
 # CA certificates: upstream providers are HTTPS (the official slim image ships none).

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { BUILD_ARGS, buildImage, PLANTED_SECRET } from './build-context.js';
 import { compressedImageSize, docker, runCommand, uniqueSuffix } from './docker.js';
+import { imageFiles } from './image-files.js';
 
 interface BuildStep {
   readonly name: string;
@@ -52,25 +53,6 @@ interface ImageInspect {
 async function imageConfig(image: string): Promise<ImageInspect> {
   const { stdout } = await docker(['image', 'inspect', image]);
   return (JSON.parse(stdout) as ImageInspect[])[0]!;
-}
-
-/** Every path in the image's filesystem, from `docker export` of a created (never started) container. */
-async function imageFiles(image: string): Promise<string[]> {
-  const container = `gantry-files-${uniqueSuffix()}`;
-  await docker(['create', '--name', container, image]);
-  try {
-    const directory = mkdtempSync(join(tmpdir(), 'gantry-export-'));
-    try {
-      const archive = join(directory, 'rootfs.tar');
-      await docker(['export', '--output', archive, container]);
-      const { stdout } = await runCommand('tar', ['-tf', archive]);
-      return stdout.split('\n').filter(Boolean);
-    } finally {
-      rmSync(directory, { recursive: true, force: true });
-    }
-  } finally {
-    await docker(['rm', '--force', container], { allowFailure: true });
-  }
 }
 
 describe('the runtime image', () => {
@@ -132,14 +114,31 @@ describe('the runtime image', () => {
   });
 
   it('holds no devDependencies, sources, tests or package managers', () => {
-    const development = JSON.parse(readFileSync(join(inject('buildContext'), 'package.json'), 'utf8'))
-      .devDependencies as Record<string, string>;
-    const production = JSON.parse(readFileSync(join(inject('buildContext'), 'package.json'), 'utf8'))
-      .dependencies as Record<string, string>;
-    const devOnly = Object.keys(development).filter((name) => !(name in production));
-    expect(devOnly).toEqual(expect.arrayContaining(['typescript', 'vitest', '@biomejs/biome']));
-    const shipped = devOnly.filter((name) => files.includes(`app/node_modules/${name}/`));
+    // The lockfile marks every package only devDependencies need ("dev": true); none may ship.
+    const lockfile = JSON.parse(readFileSync(join(inject('buildContext'), 'package-lock.json'), 'utf8')) as {
+      packages: Record<string, { dev?: boolean; optional?: boolean; devOptional?: boolean }>;
+    };
+    const devOnly = Object.entries(lockfile.packages)
+      .filter(([path, entry]) => entry.dev && path.startsWith('node_modules/'))
+      .map(([path]) => path);
+    expect(devOnly).toEqual(
+      expect.arrayContaining([
+        'node_modules/typescript',
+        'node_modules/vitest',
+        'node_modules/@biomejs/biome',
+      ]),
+    );
+    const shipped = devOnly.filter((path) => files.includes(`app/${path}/`));
     expect(shipped).toEqual([]);
+    // And the production tree is there: every top-level package that is neither dev nor optional.
+    const production = Object.entries(lockfile.packages)
+      .filter(
+        ([path, entry]) =>
+          path.startsWith('node_modules/') && !entry.dev && !path.includes('/node_modules/', 1),
+      )
+      .filter(([, entry]) => !entry.optional && !entry.devOptional)
+      .map(([path]) => path);
+    expect(production.filter((path) => !files.includes(`app/${path}/`))).toEqual([]);
     expect(files.filter((file) => /^app\/(src|test|bench|deploy|docs)\//.test(file))).toEqual([]);
     expect(files.filter((file) => file.startsWith('app/') && file.endsWith('.ts'))).toEqual([]);
     const packageManagers = files.filter((file) =>
