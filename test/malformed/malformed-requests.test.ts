@@ -1,24 +1,23 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type GantryProcess, startGantry } from '../helpers/gantry-process.js';
+import { startTestGantry, type TestGantry } from '../faults/fault-rig.js';
+import type { GantryProcess } from '../helpers/gantry-process.js';
 import { BODY_LIMIT, type MalformedCase, malformedCorpus } from './corpus.js';
 import { rawRequest } from './raw-http.js';
 
 const corpus = malformedCorpus();
 
 describe('a corpus of malformed requests against a running Gantry', () => {
+  let client: TestGantry;
   let gantry: GantryProcess;
   const statuses: number[] = [];
 
   beforeAll(async () => {
-    gantry = await startGantry({ env: { BODY_LIMIT: String(BODY_LIMIT), LOG_LEVEL: 'warn' } });
-    // The state services finish starting after /health answers; the corpus wants a settled process.
-    for (let tries = 0; tries < 600; tries++) {
-      if ((await fetch(`${gantry.url}/startup`).catch(() => undefined))?.ok) break;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    // No config file: the embedded mock serves `mock` for chat and embeddings.
+    client = await startTestGantry('', { BODY_LIMIT: String(BODY_LIMIT), LOG_LEVEL: 'warn' });
+    gantry = client.gantry;
   });
   afterAll(async () => {
-    await gantry?.stop();
+    await client?.stop();
   });
 
   it('holds more than 100 distinct cases', () => {
