@@ -18,6 +18,6 @@ export async function imageFiles(image: string): Promise<string[]> {
     return stdout.split('\n').filter(Boolean);
   } finally {
     rmSync(directory, { recursive: true, force: true });
-    await docker(['rm', '--force', container], { allowFailure: true });
+    await docker(['rm', '--force', '--volumes', container], { allowFailure: true }); // and its anonymous /data volume
   }
 }

@@ -169,7 +169,7 @@ describe('the runtime image', () => {
       const search = await runCommand('grep', ['-rl', PLANTED_SECRET, directory], { allowFailure: true });
       expect(search.code, `planted secret found in: ${search.stdout}`).toBe(1);
     } finally {
-      await docker(['rm', '--force', container], { allowFailure: true });
+      await docker(['rm', '--force', '--volumes', container], { allowFailure: true });
       rmSync(directory, { recursive: true, force: true });
     }
 
