@@ -25,20 +25,10 @@ import type { ServerContext } from './server-context.js';
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 const PROBE_PATHS = new Set(['/health', '/ready', '/startup', '/metrics']);
 
-/** Paths and their methods, for 405 answers. */
-const KNOWN_ROUTES = new Map<string, readonly string[]>([
-  ['/', ['GET']],
-  ['/health', ['GET']],
-  ['/ready', ['GET']],
-  ['/startup', ['GET']],
-  ['/metrics', ['GET']],
-  ['/openapi.json', ['GET']],
-  ['/v1/chat/completions', ['POST']],
-  ['/v1/embeddings', ['POST']],
-  ['/v1/models', ['GET']],
-  ['/v1/models/:id', ['GET']],
-  ['/chat', ['POST']],
-]);
+/** The status to log: 499 (nginx's "client closed request") when the client left before the end. */
+function statusOf(response: import('node:http').ServerResponse): number {
+  return response.writableFinished ? response.statusCode : 499;
+}
 
 function needsAuth(path: string): boolean {
   return path.startsWith('/v1/') || path === '/chat';
@@ -71,8 +61,9 @@ export async function buildServer(
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'request_id' }),
     bodyLimit: config.server.body_limit,
     keepAliveTimeout: config.server.keep_alive_timeout,
-    // Must exceed keepAliveTimeout so idle sockets are closed by keep-alive, not by a header timeout.
-    requestTimeout: 0,
+    // Receiving a whole request (headers and body) may take this long; it does not limit responses,
+    // so streams are unaffected, but a client that announces a body and never sends it is cut off.
+    requestTimeout: 120_000,
     return503OnClosing: false,
     forceCloseConnections: 'idle',
     genReqId: (raw) => {
@@ -125,7 +116,7 @@ export async function buildServer(
       let admitted = false;
       reply.raw.once('close', () => {
         if (admitted) metrics.inflight.dec();
-        finishRequest(request, reply.raw.statusCode);
+        finishRequest(request, statusOf(reply.raw));
       });
       // Past the drain deadline nothing new starts: it would only be cut off.
       context.drainSignal.throwIfAborted();
@@ -134,7 +125,7 @@ export async function buildServer(
       admitted = true;
       metrics.inflight.inc();
     } else if (runtime.config.logging.log_probes) {
-      reply.raw.once('close', () => finishRequest(request, reply.raw.statusCode));
+      reply.raw.once('close', () => finishRequest(request, statusOf(reply.raw)));
     }
     // Also set here for streams, which are hijacked and never pass through onSend.
     if (context.isDraining() && !probe) reply.header('connection', 'close');
@@ -183,7 +174,15 @@ export async function buildServer(
     );
   }
 
-  installErrorHandlers(app, KNOWN_ROUTES);
+  // Every registered route (plugins included) with its methods, so a wrong method answers 405.
+  const knownRoutes = new Map<string, string[]>();
+  app.addHook('onRoute', (route) => {
+    const methods = knownRoutes.get(route.url) ?? [];
+    for (const method of [route.method].flat())
+      if (method !== 'HEAD' && !methods.includes(method)) methods.push(method);
+    knownRoutes.set(route.url, methods);
+  });
+  installErrorHandlers(app, knownRoutes);
   registerInfo(app);
   registerProbes(app, context, options.eventLoop);
   registerMetrics(app, options.collectMetrics ?? collectFrom(metrics.registry));

@@ -163,6 +163,12 @@ export function installErrorHandlers(
 function matches(pattern: string, path: string): boolean {
   const patternParts = pattern.split('/');
   const pathParts = path.split('/');
+  if (patternParts.at(-1) === '*') {
+    return (
+      pathParts.length >= patternParts.length &&
+      patternParts.slice(0, -1).every((part, index) => part.startsWith(':') || part === pathParts[index])
+    );
+  }
   if (patternParts.length !== pathParts.length) return false;
   return patternParts.every((part, index) => part.startsWith(':') || part === pathParts[index]);
 }

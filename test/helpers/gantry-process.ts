@@ -47,9 +47,11 @@ export interface StartOptions {
   readonly readyTimeoutMs?: number;
   /** Resolve as soon as the process is spawned, without waiting for readiness. */
   readonly noWait?: boolean;
+  /** The probe that must answer 200 before the process counts as up (default: startup). */
+  readonly waitFor?: 'health' | 'startup' | 'ready';
 }
 
-/** Spawns the built CLI (`node dist/cli/main.js serve`) on a free port; resolves when /health answers. */
+/** Spawns the built CLI (`node dist/cli/main.js serve`) on a free port; resolves when /startup answers. */
 export async function startGantry(options: StartOptions = {}): Promise<GantryProcess> {
   const port = await freePort();
   const env: Record<string, string | undefined> = {
@@ -107,7 +109,9 @@ export async function startGantry(options: StartOptions = {}): Promise<GantryPro
     if (child.exitCode !== null)
       throw new Error(`gantry exited with ${child.exitCode} before it was up:\n${output}`);
     try {
-      const response = await fetch(`${url}/health`);
+      // /startup, not /health: initialisation (the embedded database) may still be busy after the
+      // listener opens, and a test's first request would then wait on it.
+      const response = await fetch(`${url}/${options.waitFor ?? 'startup'}`);
       if (response.ok) return handle;
     } catch {
       // not listening yet

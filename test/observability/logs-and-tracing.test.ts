@@ -8,7 +8,15 @@ describe('logs, request ids and trace context', () => {
   let gantry: GantryProcess;
 
   beforeAll(async () => {
-    gantry = await startGantry({ env: { GANTRY_MASTER_KEY: MASTER_KEY, LOG_LEVEL: 'trace' } });
+    gantry = await startGantry({
+      env: { GANTRY_MASTER_KEY: MASTER_KEY, LOG_LEVEL: 'trace' },
+      configYaml: `models:
+  - alias: mock
+    deployments: [{ id: mock/mock, provider: mock, model: mock }]
+  - alias: slow
+    deployments: [{ provider: mock, model: slow, mock: { words: 50, chunk_delay: 100ms } }]
+`,
+    });
   });
   afterAll(async () => {
     await gantry?.stop();
@@ -77,6 +85,35 @@ describe('logs, request ids and trace context', () => {
     expect(body.error.request_id).toBe(response.headers.get('x-request-id'));
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(gantry.output()).not.toContain('CANARY-key');
+  });
+
+  it('answers 405 with Allow for a known route (plugins included) and 404 for an unknown one', async () => {
+    const auth = { authorization: headers.authorization };
+    const wrongMethod = await fetch(`${gantry.url}/v1/conversations`, { method: 'PUT', headers: auth });
+    expect(wrongMethod.status).toBe(405);
+    expect(wrongMethod.headers.get('allow')).toBe('POST');
+    expect(((await wrongMethod.json()) as { error: { code: string } }).error.code).toBe('method_not_allowed');
+    const modelPath = await fetch(`${gantry.url}/v1/models/org/model-name`, { method: 'DELETE', headers: auth });
+    expect(modelPath.status).toBe(405);
+    const unknown = await fetch(`${gantry.url}/v2/nothing`, { headers: auth });
+    expect(unknown.status).toBe(404);
+  });
+
+  it('logs a request whose client left before the end as 499', async () => {
+    const controller = new AbortController();
+    const pending = fetch(`${gantry.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { ...headers, 'x-request-id': 'client-left-1' },
+      body: JSON.stringify({ model: 'slow', messages: [{ role: 'user', content: 'hi' }], stream: true }),
+      signal: controller.signal,
+    });
+    const response = await pending;
+    const reader = response.body!.getReader();
+    await reader.read();
+    controller.abort();
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const line = gantry.logs().find((entry) => entry.request_id === 'client-left-1');
+    expect(line?.status).toBe(499);
   });
 
   it('keeps probes out of the access log', async () => {
