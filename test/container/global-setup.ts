@@ -34,8 +34,15 @@ function standinsScript(): string | undefined {
  */
 function ensureDockerEngine() {
   const script = standinsScript();
+  let standinsProblem = '';
   if (script && process.getuid?.() === 0) {
-    execFileSync('bash', [script], { stdio: ['ignore', 'ignore', 'inherit'], timeout: 600_000 });
+    try {
+      execFileSync('bash', [script], { stdio: ['ignore', 'ignore', 'inherit'], timeout: 600_000 });
+    } catch (error) {
+      standinsProblem = `\n${script} failed: ${(error as Error).message}`;
+      // Go on: an engine that answers anyway may already have the images; if not, the build says so.
+      process.stderr.write(`${standinsProblem}\n`);
+    }
   }
   try {
     execFileSync('docker', ['info', '--format', '{{.ServerVersion}}'], { stdio: 'pipe', timeout: 30_000 });
@@ -43,7 +50,8 @@ function ensureDockerEngine() {
     throw new Error(
       'The container suite needs a running Docker engine and none answered. Run ' +
         `${script ?? '../shared/docker/standins.sh'} as root (it installs and starts dockerd and ` +
-        `builds the base images), then run \`npm run test:container\` again.\n${(error as Error).message}`,
+        'builds the base images), then run `npm run test:container` again.\n' +
+        `${(error as Error).message}${standinsProblem}`,
     );
   }
 }
