@@ -26,7 +26,13 @@ export async function drainGateway(gateway: Gateway, logger: Logger): Promise<{ 
     closed = true;
   });
   logger.info('stopped accepting connections; waiting for requests in flight');
-  const sweep = setInterval(() => server.closeIdleConnections(), IDLE_SWEEP_MS);
+  const sweep = setInterval(async () => {
+    server.closeIdleConnections();
+    // A client may hold a connection open without sending a request; Node counts it as neither idle
+    // nor active, so once no request is in flight every remaining connection is closed.
+    const inflight = (await gateway.metrics.inflight.get()).values[0]?.value ?? 0;
+    if (inflight === 0) server.closeAllConnections();
+  }, IDLE_SWEEP_MS);
   try {
     await Promise.race([closing, sleep(timeout, undefined, { ref: false })]);
     if (closed) return { forced: false };
