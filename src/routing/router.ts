@@ -193,6 +193,8 @@ export function createRouter(
     call: (provider: Provider, callContext: CallContext, deployment: Deployment) => Promise<T>,
   ): Promise<OpenCall<T>> {
     const alias = resolveAlias(aliasName);
+    // A request that arrives already aborted (client gone, drain deadline passed) calls nobody.
+    context.signal.throwIfAborted();
     const { info } = context;
     budget.recordRequest();
     const ordered = selectDeployments(alias, (deployment) => states.get(deployment.id)!.inflight);
