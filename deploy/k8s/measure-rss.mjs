@@ -5,7 +5,7 @@
 //   node deploy/k8s/measure-rss.mjs [concurrency=100] [seconds=20]
 // Loopback only; the load is bounded in count and time.
 import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -93,7 +93,10 @@ describe('logs, request ids and trace context', () => {
     expect(wrongMethod.status).toBe(405);
     expect(wrongMethod.headers.get('allow')).toBe('POST');
     expect(((await wrongMethod.json()) as { error: { code: string } }).error.code).toBe('method_not_allowed');
-    const modelPath = await fetch(`${gantry.url}/v1/models/org/model-name`, { method: 'DELETE', headers: auth });
+    const modelPath = await fetch(`${gantry.url}/v1/models/org/model-name`, {
+      method: 'DELETE',
+      headers: auth,
+    });
     expect(modelPath.status).toBe(405);
     const unknown = await fetch(`${gantry.url}/v2/nothing`, { headers: auth });
     expect(unknown.status).toBe(404);
