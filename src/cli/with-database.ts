@@ -4,10 +4,10 @@ import { openDatabase } from '../storage/open-database.js';
 import type { Database } from '../storage/tables.js';
 import { createLogger } from '../telemetry/logger.js';
 
-/** Opens the configured database (migrated), runs `work`, closes it; connection errors exit 1. */
+/** Opens the configured database, applies pending migrations, runs `work`, closes it; connection errors exit 1. */
 export async function withDatabase<T>(
   config: Config,
-  work: (db: Database, logger: ReturnType<typeof createLogger>) => Promise<T>,
+  work: (db: Database, logger: ReturnType<typeof createLogger>, applied: readonly number[]) => Promise<T>,
 ): Promise<T> {
   const logger = createLogger({ ...config, logging: { ...config.logging, level: 'warn' } });
   let handle: Awaited<ReturnType<typeof openDatabase>>;
@@ -18,8 +18,8 @@ export async function withDatabase<T>(
     process.exit(1);
   }
   try {
-    await migrate(handle.db, logger);
-    return await work(handle.db, logger);
+    const applied = await migrate(handle.db, logger);
+    return await work(handle.db, logger, applied);
   } finally {
     await handle.close();
   }

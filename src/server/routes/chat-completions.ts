@@ -17,6 +17,7 @@ import { toGatewayError } from '../error-handler.js';
 import type { Admission } from '../request-policy.js';
 import { chatCompletionRequestSchema } from '../schemas/chat-completion-request.js';
 import type { ServerContext } from '../server-context.js';
+import { settleAdmission } from '../settle-admission.js';
 import { endSseDone, endSseWithError, startSse, writeSseData } from '../sse.js';
 import { validate } from '../validate.js';
 
@@ -107,7 +108,7 @@ export function registerChatCompletions(app: FastifyInstance, context: ServerCon
         if (cached) context.policy.cache?.store(cached, completion);
         return withRagSources(request, completion);
       } finally {
-        settle(admission, request, usage, reply.statusCode);
+        settleAdmission(admission, request, usage, reply.statusCode);
       }
     }
 
@@ -122,7 +123,7 @@ export function registerChatCompletions(app: FastifyInstance, context: ServerCon
     try {
       handle = await router.chatStream(alias.alias, streamRequest, routeContext);
     } catch (error) {
-      settle(admission, request, undefined, toGatewayError(error).status);
+      settleAdmission(admission, request, undefined, toGatewayError(error).status);
       throw error;
     }
     reply.hijack();
@@ -157,7 +158,7 @@ async function replayCached(
   recordUsage(request, completion.usage);
   state.ttftMs = performance.now() - state.startedAt;
   if (!body.stream) {
-    settle(admission, request, completion.usage, 200);
+    settleAdmission(admission, request, completion.usage, 200);
     return completion;
   }
   state.stream = true;
@@ -175,20 +176,8 @@ async function replayCached(
     }
     if (!response.destroyed) endSseDone(response);
   } finally {
-    settle(admission, request, completion.usage, 200);
+    settleAdmission(admission, request, completion.usage, 200);
   }
-}
-
-function settle(admission: Admission, request: FastifyRequest, usage: Usage | undefined, status: number) {
-  const state = request.gantry;
-  admission.settle({
-    usage,
-    deployment: state.route?.deployment,
-    upstreamModel: state.route?.upstreamModel,
-    status,
-    latencyMs: performance.now() - state.startedAt,
-    ttftMs: state.ttftMs,
-  });
 }
 
 async function relayStream(
@@ -244,6 +233,6 @@ async function relayStream(
   } finally {
     handle.finish(failure);
     recordUsage(request, usage);
-    settle(admission, request, usage, failure === undefined ? 200 : 599);
+    settleAdmission(admission, request, usage, failure === undefined ? 200 : 599);
   }
 }

@@ -4,6 +4,7 @@ import { newRouteInfo } from '../../routing/router.js';
 import { assertAliasAllowed } from '../authenticate.js';
 import { embeddingRequestSchema } from '../schemas/embedding-request.js';
 import type { ServerContext } from '../server-context.js';
+import { settleAdmission } from '../settle-admission.js';
 import { validate } from '../validate.js';
 import { requestSignal } from './chat-completions.js';
 
@@ -43,14 +44,7 @@ export function registerEmbeddings(app: FastifyInstance, context: ServerContext)
       state.completionTokens = 0;
       return result;
     } finally {
-      admission.settle({
-        usage,
-        deployment: state.route.deployment,
-        upstreamModel: state.route.upstreamModel,
-        status: usage ? 200 : 502,
-        latencyMs: performance.now() - state.startedAt,
-        ttftMs: undefined,
-      });
+      settleAdmission(admission, request, usage, usage ? 200 : 502);
     }
   });
 }

@@ -4,6 +4,7 @@ import { newRouteInfo } from '../../routing/router.js';
 import { assertAliasAllowed } from '../authenticate.js';
 import { simpleChatRequestSchema } from '../schemas/simple-chat-request.js';
 import type { ServerContext } from '../server-context.js';
+import { settleAdmission } from '../settle-admission.js';
 import { validate } from '../validate.js';
 import { requestSignal, withSystemPrompt } from './chat-completions.js';
 
@@ -56,14 +57,7 @@ export function registerSimpleChat(app: FastifyInstance, context: ServerContext)
       }
       throw error;
     } finally {
-      admission.settle({
-        usage,
-        deployment: state.route.deployment,
-        upstreamModel: state.route.upstreamModel,
-        status: usage ? 200 : 502,
-        latencyMs: performance.now() - state.startedAt,
-        ttftMs: undefined,
-      });
+      settleAdmission(admission, request, usage, usage ? 200 : 502);
     }
   });
 }
