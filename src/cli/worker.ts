@@ -17,7 +17,7 @@ function count(value: string): number {
 /**
  * `gantry worker`: consumes the RAG ingestion queue until SIGTERM. Several workers (and replicas)
  * share one PostgreSQL queue safely; on the embedded database only one process may open it.
- * Serves /health, /ready and /metrics on --port for probes and scraping.
+ * Serves /health, /startup, /ready and /metrics on --port for probes and scraping.
  */
 export function workerCommand() {
   return new Command('worker')
@@ -44,22 +44,15 @@ export function workerCommand() {
       });
       const logger = createLogger(config).child({ component: 'rag-worker' });
       const metrics = createMetrics();
-      let handle: DatabaseHandle;
-      try {
-        handle = await openDatabase({ url: config.database.url, dataDir: config.database.data_dir }, logger);
-        await migrate(handle.db, logger);
-      } catch (error) {
-        process.stderr.write(`gantry: ${(error as Error).message}\n`);
-        exitAfterFlush(logger, 1);
-        return;
-      }
-      const rag = createRag(config, { logger, metrics });
+      let handle: DatabaseHandle | undefined;
       let ready = false;
       const server = createServer((request, response) => {
         const path = request.url?.split('?')[0];
         if (path === '/health') return void response.writeHead(200).end('ok');
+        if (path === '/startup')
+          return void response.writeHead(ready ? 200 : 503).end(ready ? 'started' : 'starting');
         if (path === '/ready') {
-          if (!ready) return void response.writeHead(503).end('starting');
+          if (!ready || !handle) return void response.writeHead(503).end('starting');
           handle.ping(AbortSignal.timeout(2_000)).then(
             () => response.writeHead(200).end('ready'),
             () => response.writeHead(503).end('database unreachable'),
@@ -75,7 +68,18 @@ export function workerCommand() {
         }
         response.writeHead(404).end();
       });
+      // Listening before the database opens: /health answers while the embedded database starts.
       if (config.server.port !== 0) server.listen(config.server.port, config.server.host);
+      try {
+        handle = await openDatabase({ url: config.database.url, dataDir: config.database.data_dir }, logger);
+        await migrate(handle.db, logger);
+      } catch (error) {
+        process.stderr.write(`gantry: ${(error as Error).message}\n`);
+        exitAfterFlush(logger, 1);
+        return;
+      }
+      const rag = createRag(config, { logger, metrics });
+      const database = handle;
       let stopping = false;
       onTerminationSignals(logger, (signal) => {
         stopping = true;
@@ -83,19 +87,19 @@ export function workerCommand() {
         void (async () => {
           await rag.close({ timeoutMs: config.shutdown.timeout });
           server.close();
-          await handle.close();
+          await handle?.close();
           logger.info('worker stopped');
           exitAfterFlush(logger, 0);
         })();
       });
       try {
-        await rag.start(handle.db, { worker: true });
+        await rag.start(database.db, { worker: true });
         ready = true;
       } catch (error) {
         if (stopping) return;
         process.stderr.write(`gantry: ${(error as Error).message}\n`);
         logger.fatal({ err: error }, 'the worker could not start');
-        await handle.close().catch(() => {});
+        await database.close().catch(() => {});
         exitAfterFlush(logger, EX_CONFIG);
       }
     });

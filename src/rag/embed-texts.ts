@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Router } from '../routing/router.js';
 import { newRouteInfo } from '../routing/router.js';
 
@@ -40,6 +41,8 @@ export async function embedTexts(
       vectors.push(item.embedding);
     }
     tokens += response.usage.total_tokens;
+    // A local embedder (mock) never waits on I/O; let requests in between batches.
+    await yieldToEventLoop();
   }
   return { vectors, tokens };
 }

@@ -1,3 +1,4 @@
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { sql } from 'kysely';
 import type { Router } from '../routing/router.js';
 import type { Chunker } from './chunk-text.js';
@@ -50,7 +51,11 @@ export async function ingestDocument(
     .where('id', '=', document.id)
     .where('status', '=', 'queued')
     .execute();
+  // The embedded database and the mock embedder answer without real I/O: without these yields a
+  // busy worker would starve the process's HTTP server (probes, metrics, the gateway itself).
+  await yieldToEventLoop();
   const chunks = await dependencies.chunker(document.content, document.content_type);
+  await yieldToEventLoop();
   const { vectors, tokens } = await embedTexts(
     dependencies.router,
     dependencies.embeddingModel,
@@ -67,6 +72,7 @@ export async function ingestDocument(
     }
   }
   signal.throwIfAborted();
+  await yieldToEventLoop();
   const metadata = JSON.stringify(document.metadata ?? {});
   const outcome = await db.transaction().execute(async (transaction) => {
     if (!(await queue.holds(transaction, job))) return 'lost' as const;

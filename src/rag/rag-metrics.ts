@@ -15,9 +15,14 @@ export function createRagMetrics(
       // Every process reads the same table: a cluster primary must not add the workers' values up.
       aggregator: 'max',
       async collect() {
-        const counts = await depth().catch(() => undefined);
-        if (!counts) return;
-        for (const [state, value] of Object.entries(counts)) this.set({ state }, value);
+        // A busy database (the embedded one serves queries one at a time) must not stall the scrape:
+        // past a second the previous reading is reported and the query finishes in the background.
+        const reading = depth()
+          .then((counts) => {
+            if (counts) for (const [state, value] of Object.entries(counts)) this.set({ state }, value);
+          })
+          .catch(() => {});
+        await Promise.race([reading, new Promise((resolve) => setTimeout(resolve, 1_000).unref())]);
       },
     }),
     jobDuration: new Histogram({

@@ -1,4 +1,4 @@
-import { setTimeout as sleep } from 'node:timers/promises';
+import { setTimeout as sleep, setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { sql } from 'kysely';
 import type { Logger } from '../telemetry/logger.js';
 import { type IngestDependencies, ingestDocument } from './ingest-document.js';
@@ -95,6 +95,7 @@ export function startRagWorker(
         const task = run(job).finally(() => running.delete(task));
         running.add(task);
       }
+      if (claimed.length > 0) await yieldToEventLoop();
       if (claimed.length === 0 || running.size >= settings.concurrency) {
         // Wake up when a job finishes (a slot is free) or the poll interval passes.
         await Promise.race([

@@ -51,8 +51,9 @@ export async function startRagProcess(
     env: { ...backendEnv(backend), LOG_LEVEL: 'info', ...env },
     readyTimeoutMs: 60_000,
   });
-  const probe = command === 'serve' ? '/startup' : '/ready';
-  const deadline = Date.now() + 60_000;
+  // Not /ready for a worker: its database ping waits behind the embedded database's ingestion work.
+  const probe = '/startup';
+  const deadline = Date.now() + 120_000;
   while (Date.now() < deadline) {
     const response = await fetch(`${gantry.url}${probe}`).catch(() => undefined);
     if (response?.ok) return gantry;
@@ -115,9 +116,9 @@ export async function waitForIngestion(gantry: GantryProcess, collection: string
   }
 }
 
-/** A counter or gauge from a /metrics page. */
+/** A counter or gauge from a /metrics page; NaN while the process has not reported it yet. */
 export async function metricValue(url: string, name: string, labels = ''): Promise<number> {
   const text = await (await fetch(`${url}/metrics`)).text();
-  const line = text.split('\n').find((candidate) => candidate.startsWith(`${name}${labels}`));
-  return line ? Number(line.split(' ').at(-1)) : 0;
+  const line = text.split('\n').find((candidate) => candidate.startsWith(`${name}${labels} `));
+  return line ? Number(line.split(' ').at(-1)) : Number.NaN;
 }
