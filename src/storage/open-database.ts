@@ -5,6 +5,7 @@ import pg from 'pg';
 import type { Logger } from '../telemetry/logger.js';
 import { describeConnectionError } from './describe-connection-error.js';
 import { pgliteDialect } from './pglite-dialect.js';
+import { type EmbeddedDatabase, openEmbeddedDatabase } from './pglite-worker-client.js';
 import type { Database } from './tables.js';
 
 export interface DatabaseHandle {
@@ -63,12 +64,9 @@ async function openPglite(dataDir: string): Promise<DatabaseHandle> {
   mkdirSync(directory, { recursive: true });
   const lockFile = join(resolve(dataDir), 'pglite.lock');
   claimDataDir(lockFile);
-  const { PGlite } = await import('@electric-sql/pglite');
-  // pgvector, for RAG (src/rag); loading it does not create it in the database.
-  const { vector } = await import('@electric-sql/pglite/vector');
-  let database: InstanceType<typeof PGlite>;
+  let database: EmbeddedDatabase;
   try {
-    database = await PGlite.create(directory, { extensions: { vector } });
+    database = await openEmbeddedDatabase(directory);
   } catch (error) {
     rmSync(lockFile, { force: true });
     throw new Error(

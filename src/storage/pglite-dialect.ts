@@ -1,4 +1,3 @@
-import type { PGlite } from '@electric-sql/pglite';
 import {
   CompiledQuery,
   type DatabaseConnection,
@@ -10,12 +9,13 @@ import {
   PostgresQueryCompiler,
   type QueryResult,
 } from 'kysely';
+import type { EmbeddedDatabase } from './pglite-worker-client.js';
 
 /**
  * Kysely over an embedded PGlite. PGlite is one connection, so the driver hands it out to one
  * caller at a time: a transaction (or an advisory-lock holder) owns it until released.
  */
-export function pgliteDialect(database: PGlite): Dialect {
+export function pgliteDialect(database: EmbeddedDatabase): Dialect {
   return {
     createAdapter: () => new PostgresAdapter(),
     createDriver: () => pgliteDriver(database),
@@ -24,19 +24,19 @@ export function pgliteDialect(database: PGlite): Dialect {
   };
 }
 
-function pgliteDriver(database: PGlite): Driver {
+function pgliteDriver(database: EmbeddedDatabase): Driver {
   let queue: Promise<void> = Promise.resolve();
   let release: (() => void) | undefined;
   const connection: DatabaseConnection = {
     async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
       // Parameterless text may hold several statements (migrations); the extended protocol takes one.
       if (compiled.parameters.length === 0) {
-        const results = await database.exec(compiled.sql);
-        const last = results.at(-1);
-        return { rows: (last?.rows ?? []) as R[], numAffectedRows: toBigInt(last?.affectedRows) };
+        // The thread answers with the last statement's result.
+        const last = await database.exec(compiled.sql);
+        return { rows: last.rows as R[], numAffectedRows: toBigInt(last.affectedRows) };
       }
-      const result = await database.query<R>(compiled.sql, compiled.parameters as unknown[]);
-      return { rows: result.rows, numAffectedRows: toBigInt(result.affectedRows) };
+      const result = await database.query(compiled.sql, compiled.parameters as unknown[]);
+      return { rows: result.rows as R[], numAffectedRows: toBigInt(result.affectedRows) };
     },
     // biome-ignore lint/correctness/useYield: streaming is not supported; Kysely needs the member.
     async *streamQuery() {
