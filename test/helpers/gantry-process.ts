@@ -104,7 +104,8 @@ export async function startGantry(options: StartOptions = {}): Promise<GantryPro
     exited,
   };
   if (options.noWait) return handle;
-  const deadline = Date.now() + (options.readyTimeoutMs ?? 20_000);
+  // The embedded database's first start (initdb) takes tens of seconds on a loaded 2-core machine.
+  const deadline = Date.now() + (options.readyTimeoutMs ?? 90_000);
   while (Date.now() < deadline) {
     if (child.exitCode !== null)
       throw new Error(`gantry exited with ${child.exitCode} before it was up:\n${output}`);

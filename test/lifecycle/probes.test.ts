@@ -76,7 +76,7 @@ readiness: { require_upstream: true }
     cleanups.push(() => proxy.close());
 
     // The database is down from the start: the listener opens, probes answer, startup waits.
-    gantry = await startGantry({ env: { DATABASE_URL: database.withPort(proxy.port) } });
+    gantry = await startGantry({ env: { DATABASE_URL: database.withPort(proxy.port) }, waitFor: 'health' });
     const { url } = gantry;
     expect((await send(`${url}/health`)).status).toBe(200);
     expect((await send(`${url}/startup`)).status).toBe(503);
