@@ -9,6 +9,9 @@ import { type CommandOptions, docker, runCommand, uniqueSuffix, waitFor } from '
  * RAG in the Compose stack (owned by the RAG work, docs/rag.md): with the `rag` profile, documents
  * posted to the gateway are ingested by the separate `worker` service, not by the gateway.
  */
+/** The production files (no dev override, which builds an image of its own), with the rag profile. */
+const FILES = ['-f', 'compose.yaml', '-f', 'compose.prod.yaml', '--profile', 'rag'];
+
 describe('docker compose: the worker service ingests documents queued through the gateway', () => {
   const project = `gantry-rag-${uniqueSuffix()}`;
   const directory = mkdtempSync(join(tmpdir(), 'gantry-compose-rag-'));
@@ -18,14 +21,11 @@ describe('docker compose: the worker service ingests documents queued through th
   let environment: Record<string, string>;
 
   const compose = (args: readonly string[], options: CommandOptions = {}) =>
-    docker(
-      ['compose', '--project-name', project, '--project-directory', directory, '--profile', 'rag', ...args],
-      {
-        cwd: directory,
-        ...options,
-        env: { ...environment, ...options.env },
-      },
-    );
+    docker(['compose', '--project-name', project, '--project-directory', directory, ...FILES, ...args], {
+      cwd: directory,
+      ...options,
+      env: { ...environment, ...options.env },
+    });
   const api = async (method: string, path: string, body?: unknown) => {
     const response = await fetch(`${url}${path}`, {
       method,
@@ -79,9 +79,14 @@ describe('docker compose: the worker service ingests documents queued through th
 
   it('ingests documents posted to the gateway in the worker, then serves them in search', async () => {
     expect((await api('POST', '/v1/collections', { name: 'handbook' })).status).toBe(201);
-    const documents = Array.from({ length: 20 }, (_, index) => ({
+    const subjects =
+      'anchor bicycle compass dolphin ember falcon glacier harbor island juniper kettle lantern meadow nectar orchard pebble quarry raven saffron tundra'.split(
+        ' ',
+      );
+    // Each page repeats its own subject, so the mock's hashed bag of words ranks it first.
+    const documents = subjects.map((subject, index) => ({
       name: `page-${index}.md`,
-      content: `# Page ${index}\n\nThe code word of page ${index} is marker${index}word.`,
+      content: `# Page ${index}\n\nThis page is about ${subject}: ${subject}, ${subject} and more ${subject}.`,
     }));
     expect((await api('POST', '/v1/collections/handbook/documents', { documents })).status).toBe(202);
     await waitFor(
@@ -90,8 +95,8 @@ describe('docker compose: the worker service ingests documents queued through th
         (await api('GET', '/v1/collections/handbook')).body.documents.ready === 20 ? true : undefined,
       120_000,
     );
-    const search = await api('POST', '/v1/collections/handbook/search', { query: 'marker7word', top_k: 1 });
-    expect(search.body.data[0].document_name).toBe('page-7.md');
+    const search = await api('POST', '/v1/collections/handbook/search', { query: 'raven', top_k: 1 });
+    expect(search.body.data[0].document_name).toBe('page-17.md');
     // The gateway ingested nothing itself (no in-process worker next to PostgreSQL): the worker did.
     const metrics = await (await fetch(`${url}/metrics`)).text();
     expect(metrics).toMatch(/^gantry_rag_chunks_ingested_total 0$/m);
