@@ -43,6 +43,13 @@ export function createBudgetTracker(options: BudgetTrackerOptions) {
   }
 
   return {
+    /**
+     * A batch of usage reached the database: its cost is no longer pending, so a cached total read
+     * before the write would now miss it (and one read during the write may count it twice).
+     */
+    written(records: readonly { readonly keyId: string | null }[]): void {
+      for (const record of records) if (record.keyId !== null) totals.delete(record.keyId);
+    },
     /** USD spent in the key's current period. */
     async spent(record: KeyRecord): Promise<number> {
       const since = periodStart(record.budgetPeriod ?? 'total');

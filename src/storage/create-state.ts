@@ -18,7 +18,6 @@ import { createRequestPolicy } from '../limits/create-request-policy.js';
 import type { Limiter } from '../limits/limiter.js';
 import { createMemoryLimiter } from '../limits/memory-limiter.js';
 import { createRedisLimiter } from '../limits/redis-limiter.js';
-import { createRag, runsInProcessWorker } from '../rag/create-rag.js';
 import type { Authenticator, Principal } from '../server/authenticate.js';
 import type { ReadinessCheck } from '../server/readiness-check.js';
 import type { RequestPolicy } from '../server/request-policy.js';
@@ -29,10 +28,9 @@ import type { ServerContext } from '../server/server-context.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import { createUsageBuffer } from '../usage/usage-buffer.js';
-import { createUsageStore, type UsageStore } from '../usage/usage-store.js';
-import { migrate } from './migrate.js';
-import { type DatabaseHandle, openDatabase } from './open-database.js';
-import { openRedis, type RedisHandle } from './open-redis.js';
+import type { UsageStore } from '../usage/usage-store.js';
+import type { DatabaseHandle } from './open-database.js';
+import type { RedisHandle } from './open-redis.js';
 import { createStateMetrics } from './state-metrics.js';
 
 /**
@@ -98,6 +96,7 @@ export async function createState(config: Config, options: StateOptions): Promis
     capacity: config.usage.buffer_size,
     sizeGauge: stateMetrics.usageBufferSize,
     droppedCounter: stateMetrics.usageDropped,
+    onWritten: (batch) => budgets.written(batch),
   });
   const budgets = createBudgetTracker({
     spentSince: (keyId, since) => usage().spentSince(keyId, since),
@@ -151,7 +150,10 @@ export async function createState(config: Config, options: StateOptions): Promis
       },
     },
   ];
-  const rag = config.rag.enabled ? createRag(config, { logger, metrics: options.metrics }) : undefined;
+  // RAG (tokenizers, text splitters, HTML parsing) is loaded only when enabled: it would add
+  // hundreds of milliseconds to every start.
+  const ragModule = config.rag.enabled ? await import('../rag/create-rag.js') : undefined;
+  const rag = ragModule?.createRag(config, { logger, metrics: options.metrics });
   if (rag) readinessChecks.push(rag.readinessCheck);
   if (config.redis.url) {
     readinessChecks.push({
@@ -189,6 +191,12 @@ export async function createState(config: Config, options: StateOptions): Promis
       ...(rag ? [rag.plugin] : []),
     ],
     async start() {
+      // The database layer loads here, after the listener is open: a cold start answers sooner.
+      const [{ openDatabase }, { migrate }, { createUsageStore }] = await Promise.all([
+        import('./open-database.js'),
+        import('./migrate.js'),
+        import('../usage/usage-store.js'),
+      ]);
       // Idempotent: a failed start (database not up yet) is retried by serve.
       database ??= await openDatabase(
         { url: config.database.url, dataDir: config.database.data_dir },
@@ -198,8 +206,9 @@ export async function createState(config: Config, options: StateOptions): Promis
       keyStore = createKeyStore(database.db);
       usageStore = createUsageStore(database.db);
       conversationStore = createConversationStore(database.db);
-      await rag?.start(database.db, { worker: runsInProcessWorker(config) });
+      await rag?.start(database.db, { worker: ragModule!.runsInProcessWorker(config) });
       if (config.redis.url && !redis) {
+        const { openRedis } = await import('./open-redis.js');
         redis = await openRedis(config.redis.url, logger);
         const channel = `${prefix}${KEY_CHANNEL}`;
         redis.subscriber.on('message', (from: string, id: string) => {

@@ -1,7 +1,6 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Kysely, PostgresDialect, sql } from 'kysely';
-import pg from 'pg';
 import type { Logger } from '../telemetry/logger.js';
 import { describeConnectionError } from './describe-connection-error.js';
 import { pgliteDialect } from './pglite-dialect.js';
@@ -33,6 +32,8 @@ export async function openDatabase(settings: DatabaseSettings, logger: Logger): 
 }
 
 async function openPostgres(url: string, logger: Logger): Promise<DatabaseHandle> {
+  // Loaded only when configured: the embedded default never pays for the driver.
+  const { default: pg } = await import('pg');
   const pool = new pg.Pool({
     connectionString: url,
     max: POOL_SIZE,

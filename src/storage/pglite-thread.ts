@@ -1,3 +1,4 @@
+import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { PGlite } from '@electric-sql/pglite';
 import { vector } from '@electric-sql/pglite/vector';
@@ -10,6 +11,16 @@ import type { PgliteRequest, PgliteResponse } from './pglite-worker-client.js';
  */
 const port = parentPort!;
 const { directory } = workerData as { directory: string };
+
+// Requests before bookkeeping: on a busy core a usage batch (tens of milliseconds of WebAssembly)
+// would otherwise take turns with the event loop and show up in the latency tail. Nice 10 gives this
+// thread about a tenth of a contended core, still far more than usage writes need. On Linux this
+// lowers this thread only; where it is not allowed, the thread keeps the process's priority.
+try {
+  setPriority(10);
+} catch {
+  // not permitted here: no harm, only no priority difference
+}
 
 function errorFields(error: unknown) {
   const source = error as Record<string, unknown>;

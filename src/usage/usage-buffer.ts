@@ -10,6 +10,8 @@ export interface UsageBufferOptions {
   /** Records held at most; beyond it new records are dropped and counted. */
   readonly capacity: number;
   readonly sizeGauge?: Gauge;
+  /** Called with each batch once it is stored (budgets drop their cached totals for its keys). */
+  readonly onWritten?: (records: readonly UsageRecord[]) => void;
   readonly droppedCounter?: Counter;
 }
 
@@ -41,6 +43,7 @@ export function createUsageBuffer(options: UsageBufferOptions) {
       }
       records = records.slice(batch.length);
       options.sizeGauge?.set(records.length);
+      options.onWritten?.(batch);
       if (failing) {
         failing = false;
         logger.info({ buffered: records.length }, 'usage writes resumed');

