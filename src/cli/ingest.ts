@@ -1,9 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import cliProgress from 'cli-progress';
 import { Command, Option } from 'commander';
-import { glob } from 'tinyglobby';
-import { createCollectionsClient } from '../rag/collections-client.js';
+import type { createCollectionsClient } from '../rag/collections-client.js';
 import { loadConfigOrExit } from './load-config-or-exit.js';
 
 /** Files a directory argument expands to. */
@@ -22,6 +20,7 @@ interface IngestOptions {
 
 /** Files named by paths, directories and globs, sorted and without repeats. */
 export async function expandPaths(patterns: readonly string[]): Promise<string[]> {
+  const { glob } = await import('tinyglobby');
   const files = new Set<string>();
   for (const pattern of patterns) {
     const info = await stat(pattern).catch(() => undefined);
@@ -47,6 +46,11 @@ export function ingestCommand() {
     .option('--no-wait', 'return once uploaded, without waiting for ingestion')
     .option('-c, --config <file>', 'YAML configuration file (for the default URL)')
     .action(async (paths: string[], options: IngestOptions) => {
+      // Loaded on use: no other command needs the progress bars or the HTTP client.
+      const [{ default: cliProgress }, { createCollectionsClient }] = await Promise.all([
+        import('cli-progress'),
+        import('../rag/collections-client.js'),
+      ]);
       const url = options.url ?? defaultUrl(options.config);
       const client = createCollectionsClient({ url, apiKey: options.apiKey });
       const metadata = options.metadata ? (JSON.parse(options.metadata) as object) : undefined;
@@ -94,6 +98,7 @@ export function ingestCommand() {
 }
 
 async function follow(client: ReturnType<typeof createCollectionsClient>, id: string) {
+  const { default: cliProgress } = await import('cli-progress');
   const bar = new cliProgress.SingleBar(
     { format: 'ingest [{bar}] {value}/{total} ready {detail}', stream: process.stderr, hideCursor: true },
     cliProgress.Presets.shades_classic,

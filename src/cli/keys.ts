@@ -1,6 +1,4 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { createKeyStore } from '../keys/key-store.js';
-import { keyView } from '../server/routes/admin-keys.js';
 import { loadConfigOrExit } from './load-config-or-exit.js';
 import { withDatabase } from './with-database.js';
 
@@ -38,6 +36,10 @@ function date(value: string): string {
   return value;
 }
 
+// Loaded on use: the admin routes and key store pull in zod and the database layer.
+const keyStoreModule = () => import('../keys/key-store.js');
+const keyViewOf = async () => (await import('../server/routes/admin-keys.js')).keyView;
+
 /** `gantry keys create|list|revoke`: manages virtual keys directly in the database. */
 export function keysCommand() {
   const keys = new Command('keys').description('manage virtual API keys (directly in the database)');
@@ -55,6 +57,7 @@ export function keysCommand() {
     .option('--expires <date>', 'expiry, ISO 8601', date)
     .option('-c, --config <file>', 'YAML configuration file (default: $GANTRY_CONFIG)')
     .action(async (options: CreateOptions) => {
+      const [{ createKeyStore }, keyView] = await Promise.all([keyStoreModule(), keyViewOf()]);
       const created = await withDatabase(load(options.config), (db) =>
         createKeyStore(db).create({
           name: options.name,
@@ -76,6 +79,7 @@ export function keysCommand() {
     .option('--all', 'include revoked keys')
     .option('-c, --config <file>', 'YAML configuration file (default: $GANTRY_CONFIG)')
     .action(async (options: { config?: string; all?: boolean }) => {
+      const [{ createKeyStore }, keyView] = await Promise.all([keyStoreModule(), keyViewOf()]);
       const records = await withDatabase(load(options.config), (db) =>
         createKeyStore(db).list({ includeRevoked: options.all === true }),
       );
@@ -94,6 +98,7 @@ export function keysCommand() {
     .option('-c, --config <file>', 'YAML configuration file (default: $GANTRY_CONFIG)')
     .action(async (id: string, options: { config?: string }) => {
       const publicId = id.replace(/^gk-/, '').split('-')[0]!;
+      const [{ createKeyStore }, keyView] = await Promise.all([keyStoreModule(), keyViewOf()]);
       const record = await withDatabase(load(options.config), (db) => createKeyStore(db).revoke(publicId));
       if (!record) {
         process.stderr.write(`gantry: no key with id ${publicId}\n`);

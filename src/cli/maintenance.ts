@@ -1,6 +1,5 @@
 import { Command } from 'commander';
 import { parseDuration } from '../config/duration.js';
-import { rollUpUsage } from '../usage/roll-up-usage.js';
 import { loadConfigOrExit } from './load-config-or-exit.js';
 import { withDatabase } from './with-database.js';
 
@@ -19,6 +18,7 @@ export function maintenanceCommand() {
         process.exit(64);
       }
       const before = new Date(Date.now() - retention);
+      const { rollUpUsage } = await import('../usage/roll-up-usage.js');
       const result = await withDatabase(config, (db) => rollUpUsage(db, before));
       process.stdout.write(
         `${JSON.stringify({ before: before.toISOString(), rolled_up_groups: result.rolledUp, deleted_records: result.deleted })}\n`,

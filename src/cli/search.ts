@@ -1,5 +1,4 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { createCollectionsClient } from '../rag/collections-client.js';
 import { defaultUrl } from './ingest.js';
 
 function topK(value: string): number {
@@ -31,6 +30,7 @@ export function searchCommand() {
           config?: string;
         },
       ) => {
+        const { createCollectionsClient } = await import('../rag/collections-client.js');
         const client = createCollectionsClient({
           url: options.url ?? defaultUrl(options.config),
           apiKey: options.apiKey,

@@ -1,14 +1,18 @@
 import type { Config } from '../config/load.js';
-import { migrate } from '../storage/migrate.js';
-import { openDatabase } from '../storage/open-database.js';
 import type { Database } from '../storage/tables.js';
-import { createLogger } from '../telemetry/logger.js';
+import type { Logger } from '../telemetry/logger.js';
 
 /** Opens the configured database, applies pending migrations, runs `work`, closes it; connection errors exit 1. */
 export async function withDatabase<T>(
   config: Config,
-  work: (db: Database, logger: ReturnType<typeof createLogger>, applied: readonly number[]) => Promise<T>,
+  work: (db: Database, logger: Logger, applied: readonly number[]) => Promise<T>,
 ): Promise<T> {
+  // Loaded on use, so that `gantry version` or `healthcheck` does not load the database layer.
+  const [{ migrate }, { openDatabase }, { createLogger }] = await Promise.all([
+    import('../storage/migrate.js'),
+    import('../storage/open-database.js'),
+    import('../telemetry/logger.js'),
+  ]);
   const logger = createLogger({ ...config, logging: { ...config.logging, level: 'warn' } });
   let handle: Awaited<ReturnType<typeof openDatabase>>;
   try {

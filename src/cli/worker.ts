@@ -1,12 +1,8 @@
 import { createServer } from 'node:http';
 import { Command, InvalidArgumentError } from 'commander';
 import { EX_CONFIG } from '../config/config-error.js';
-import { createRag } from '../rag/create-rag.js';
 import { exitAfterFlush, onTerminationSignals } from '../server/lifecycle/process-signals.js';
-import { migrate } from '../storage/migrate.js';
-import { type DatabaseHandle, openDatabase } from '../storage/open-database.js';
-import { createLogger } from '../telemetry/logger.js';
-import { createMetrics } from '../telemetry/metrics.js';
+import type { DatabaseHandle } from '../storage/open-database.js';
 import { loadConfigOrExit } from './load-config-or-exit.js';
 
 function count(value: string): number {
@@ -42,6 +38,15 @@ export function workerCommand() {
           'server.host': options.host,
         },
       });
+      // Loaded on use, so that other commands do not load RAG and the database layer.
+      const [{ createRag }, { migrate }, { openDatabase }, { createLogger }, { createMetrics }] =
+        await Promise.all([
+          import('../rag/create-rag.js'),
+          import('../storage/migrate.js'),
+          import('../storage/open-database.js'),
+          import('../telemetry/logger.js'),
+          import('../telemetry/metrics.js'),
+        ]);
       const logger = createLogger(config).child({ component: 'rag-worker' });
       const metrics = createMetrics();
       let handle: DatabaseHandle | undefined;

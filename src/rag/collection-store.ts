@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import { GatewayError } from '../errors/gateway-error.js';
-import { contentHash, type DocumentType, extractText } from './extract-text.js';
+import type { DocumentType } from './document-type.js';
+import { contentHash, extractText } from './extract-text.js';
 import { enqueueJob } from './job-queue.js';
 import type { RagDatabase } from './rag-tables.js';
 import { toVectorLiteral, versionAtLeast } from './vector-store.js';

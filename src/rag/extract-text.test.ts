@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isGatewayError } from '../errors/gateway-error.js';
-import { contentHash, documentType, extractText } from './extract-text.js';
+import { documentType } from './document-type.js';
+import { contentHash, extractText } from './extract-text.js';
 
 describe('documentType', () => {
   it('takes the declared type, else the extension, else plain text', () => {

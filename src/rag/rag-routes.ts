@@ -3,8 +3,8 @@ import { z } from 'zod';
 import { GatewayError } from '../errors/gateway-error.js';
 import { validate } from '../server/validate.js';
 import type { CollectionStore, NewDocument } from './collection-store.js';
+import { documentType } from './document-type.js';
 import { embedTexts } from './embed-texts.js';
-import { documentType } from './extract-text.js';
 import type { RagMetrics } from './rag-metrics.js';
 
 const metadataSchema = z.record(z.string(), z.unknown());
