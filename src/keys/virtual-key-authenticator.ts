@@ -6,7 +6,7 @@ import {
   bearerToken,
   MASTER,
   type Principal,
-  secretsEqual,
+  secretMatcher,
 } from '../server/authenticate.js';
 import type { KeyCache } from './key-cache.js';
 import { keyMatchesHash, looksLikeVirtualKey, parseKey } from './key-format.js';
@@ -27,8 +27,29 @@ const INVALID = 'Incorrect API key provided.';
  */
 export function createVirtualKeyAuthenticator(options: VirtualKeyAuthenticatorOptions): Authenticator {
   const { masterKey, keys, records } = options;
+  const isMasterKey = masterKey === undefined ? undefined : secretMatcher(masterKey);
+
+  async function virtualPrincipal(token: string, publicId: string): Promise<Principal> {
+    const record = await keys.get(publicId);
+    if (!record || !keyMatchesHash(token, record.secretHash)) {
+      throw new GatewayError('invalid_api_key', INVALID);
+    }
+    if (record.revokedAt) throw new GatewayError('invalid_api_key', 'This API key has been revoked.');
+    if (record.expiresAt && record.expiresAt.getTime() <= Date.now()) {
+      throw new GatewayError('invalid_api_key', 'This API key has expired.');
+    }
+    const principal: Principal = {
+      kind: 'virtual',
+      keyId: record.id,
+      allowedAliases: record.allowedModels ?? undefined,
+    };
+    records.set(principal, record);
+    return principal;
+  }
+
   return {
-    async authenticate(request: FastifyRequest): Promise<Principal> {
+    // Synchronous for the master key and anonymous callers: only a virtual key needs its record.
+    authenticate(request: FastifyRequest): Principal | Promise<Principal> {
       const token = bearerToken(request);
       if (token === undefined) {
         if (masterKey === undefined) return ANONYMOUS;
@@ -37,27 +58,13 @@ export function createVirtualKeyAuthenticator(options: VirtualKeyAuthenticatorOp
           'You did not provide an API key. Send it as "Authorization: Bearer YOUR_KEY".',
         );
       }
-      if (masterKey !== undefined && secretsEqual(token, masterKey)) return MASTER;
+      if (isMasterKey?.(token)) return MASTER;
       const publicId = parseKey(token);
       if (publicId === undefined) {
         if (masterKey === undefined && !looksLikeVirtualKey(token)) return ANONYMOUS;
         throw new GatewayError('invalid_api_key', INVALID);
       }
-      const record = await keys.get(publicId);
-      if (!record || !keyMatchesHash(token, record.secretHash)) {
-        throw new GatewayError('invalid_api_key', INVALID);
-      }
-      if (record.revokedAt) throw new GatewayError('invalid_api_key', 'This API key has been revoked.');
-      if (record.expiresAt && record.expiresAt.getTime() <= Date.now()) {
-        throw new GatewayError('invalid_api_key', 'This API key has expired.');
-      }
-      const principal: Principal = {
-        kind: 'virtual',
-        keyId: record.id,
-        allowedAliases: record.allowedModels ?? undefined,
-      };
-      records.set(principal, record);
-      return principal;
+      return virtualPrincipal(token, publicId);
     },
   };
 }

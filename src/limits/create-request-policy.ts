@@ -108,7 +108,8 @@ export function createRequestPolicy(options: RequestPolicyOptions): RequestPolic
   return {
     async admit(request: AdmissionRequest): Promise<Admission> {
       const record = request.principal ? options.records.get(request.principal) : undefined;
-      const reservationId = randomUUID();
+      // Only virtual keys carry limits: other callers need no reservation id.
+      const reservationId = record ? randomUUID() : '';
       const headers: Record<string, string> = {};
       let tokenSpec: LimitSpec | undefined;
       if (record) {

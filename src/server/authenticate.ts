@@ -29,14 +29,25 @@ export function bearerToken(request: FastifyRequest): string | undefined {
   return typeof apiKey === 'string' ? apiKey : undefined;
 }
 
+const digest = (value: string) => createHash('sha256').update(value).digest();
+
 /** Constant-time comparison of two secrets (hashed first so lengths never leak). */
 export function secretsEqual(left: string, right: string): boolean {
-  const digest = (value: string) => createHash('sha256').update(value).digest();
   return timingSafeEqual(digest(left), digest(right));
+}
+
+/**
+ * A constant-time check against one fixed secret, whose digest is computed once: the request path
+ * then hashes only the candidate.
+ */
+export function secretMatcher(secret: string): (candidate: string) => boolean {
+  const expected = digest(secret);
+  return (candidate) => timingSafeEqual(digest(candidate), expected);
 }
 
 /** Checks the master key when one is configured; open (anonymous) otherwise — dev mode only. */
 export function createMasterKeyAuthenticator(masterKey: string | undefined): Authenticator {
+  const isMasterKey = masterKey === undefined ? undefined : secretMatcher(masterKey);
   return {
     authenticate(request) {
       if (masterKey === undefined) return ANONYMOUS;
@@ -47,8 +58,7 @@ export function createMasterKeyAuthenticator(masterKey: string | undefined): Aut
           'You did not provide an API key. Send it as "Authorization: Bearer YOUR_KEY".',
         );
       }
-      if (!secretsEqual(token, masterKey))
-        throw new GatewayError('invalid_api_key', 'Incorrect API key provided.');
+      if (!isMasterKey!(token)) throw new GatewayError('invalid_api_key', 'Incorrect API key provided.');
       return MASTER;
     },
   };

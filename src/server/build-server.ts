@@ -94,7 +94,10 @@ export async function buildServer(
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, jsonParser);
   app.addContentTypeParser(/^application\/[\w.+-]*\+json$/, { parseAs: 'buffer' }, jsonParser);
 
-  app.addHook('onRequest', async (request, reply) => {
+  // Callback-style hooks with a synchronous fast path: an async hook costs a promise and a
+  // microtask hop on every request, and most requests need neither (no admission limit set, the
+  // master key or no key).
+  app.addHook('onRequest', (request, reply, done) => {
     const runtime = context.runtime.current;
     request.gantry = {
       runtime,
@@ -111,30 +114,54 @@ export async function buildServer(
     };
     reply.header('x-request-id', request.id);
     const path = pathOf(request);
-    const probe = PROBE_PATHS.has(path);
-    if (!probe) {
-      let admitted = false;
-      reply.raw.once('close', () => {
-        if (admitted) metrics.inflight.dec();
-        finishRequest(request, statusOf(reply.raw));
-      });
-      // Past the drain deadline nothing new starts: it would only be cut off.
-      context.drainSignal.throwIfAborted();
+    if (PROBE_PATHS.has(path)) {
       // Probes bypass the gate: an overloaded process is alive, and /metrics must report the overload.
-      if (options.admission) await admitRequest(options.admission, reply.raw, context.drainSignal);
+      if (runtime.config.logging.log_probes) {
+        reply.raw.once('close', () => finishRequest(request, statusOf(reply.raw)));
+      }
+      done();
+      return;
+    }
+    let admitted = false;
+    reply.raw.once('close', () => {
+      if (admitted) metrics.inflight.dec();
+      finishRequest(request, statusOf(reply.raw));
+    });
+    // Past the drain deadline nothing new starts: it would only be cut off.
+    if (context.drainSignal.aborted) {
+      done(context.drainSignal.reason as Error);
+      return;
+    }
+    const authenticate = () => {
       admitted = true;
       metrics.inflight.inc();
-    } else if (runtime.config.logging.log_probes) {
-      reply.raw.once('close', () => finishRequest(request, statusOf(reply.raw)));
-    }
-    // Also set here for streams, which are hijacked and never pass through onSend.
-    if (context.isDraining() && !probe) reply.header('connection', 'close');
-    if (needsAuth(path)) request.gantry.principal = await context.authenticator.authenticate(request);
+      // Also set here for streams, which are hijacked and never pass through onSend.
+      if (context.isDraining()) reply.header('connection', 'close');
+      if (!needsAuth(path)) return done();
+      let principal: ReturnType<typeof context.authenticator.authenticate>;
+      try {
+        principal = context.authenticator.authenticate(request);
+      } catch (error) {
+        return done(error as Error);
+      }
+      if (!(principal instanceof Promise)) {
+        request.gantry.principal = principal;
+        return done();
+      }
+      principal.then((value) => {
+        request.gantry.principal = value;
+        done();
+      }, done);
+    };
+    const gate = options.admission;
+    if (!gate || gate.unlimited) authenticate();
+    else admitRequest(gate, reply.raw, context.drainSignal).then(authenticate, done);
   });
 
   // Draining: responses not yet started tell the client to reconnect elsewhere (another pod).
-  app.addHook('onSend', async (request, reply) => {
+  app.addHook('onSend', (request, reply, payload, done) => {
     if (context.isDraining() && !PROBE_PATHS.has(pathOf(request))) reply.header('connection', 'close');
+    done(null, payload);
   });
 
   function finishRequest(request: FastifyRequest, statusCode: number) {
