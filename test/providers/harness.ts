@@ -18,7 +18,7 @@ export type Scenario =
   | 'stream-cut'
   | 'stream-malformed';
 
-/** What an adapter can do; contract cases that need a capability are skipped, by name, without it. */
+/** What an adapter can do; contract cases that need a capability are only registered for adapters that have it. */
 export interface Capabilities {
   /** Talks HTTP to an upstream: wire fixtures, timeouts, sockets, headers. */
   readonly upstream: boolean;
