@@ -114,7 +114,10 @@ export async function startGantry({
       ...(auth ? { GANTRY_MASTER_KEY: MASTER_KEY } : {}),
       ...env,
     },
-    ready: httpReady(`http://127.0.0.1:${port}/health`),
+    // /startup: migrations done and the embedded database up, so its start-up CPU (initdb in
+    // WebAssembly, seconds) does not land in the first measurement.
+    ready: httpReady(`http://127.0.0.1:${port}/startup`),
+    timeoutMs: 90_000,
   });
   // With server.workers > 1 the primary forks; give the workers a moment to listen.
   if (workers > 1) await new Promise((resolve) => setTimeout(resolve, 1_500));
