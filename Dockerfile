@@ -2,7 +2,7 @@
 #
 # Stages, ordered so that a change under src/ reuses every dependency layer:
 #   deps       npm ci (all dependencies, from the lockfile only)      ← package*.json
-#   build      tsc → dist/                                             ← tsconfig*, src/
+#   build      tsc → dist/, esbuild bundle → dist/cli/main.js          ← tsconfig*, src/
 #   prod-deps  npm ci --omit=dev, pruned                               ← package*.json
 #   dev        deps + source, `tsx watch` (compose.override.yaml)
 #   distroless node binary, its shared libraries and CA certificates on scratch: no shell, no

@@ -1,5 +1,6 @@
 // The floor: the thinnest Node proxy there is. node:http in, undici Pool out, method, path,
-// headers and body forwarded, the response piped back. Nothing parsed, logged or counted.
+// headers and body forwarded, the response relayed (event streams piped, JSON read whole and
+// written at once). Nothing parsed, logged or counted.
 //   node bench/bare-proxy.mjs http://127.0.0.1:UPSTREAM → prints {"port":N} when listening.
 import { createServer } from 'node:http';
 import { pipeline } from 'node:stream/promises';
@@ -30,8 +31,16 @@ const server = createServer(async (request, response) => {
     for (const [name, value] of Object.entries(upstreamResponse.headers)) {
       if (!HOP_BY_HOP.has(name)) responseHeaders[name] = value;
     }
-    response.writeHead(upstreamResponse.statusCode, responseHeaders);
-    await pipeline(upstreamResponse.body, response);
+    // Event streams are piped chunk by chunk; anything else is small and read whole, then written
+    // with one end() (cheaper than stream plumbing, as every gateway does for JSON answers).
+    if (String(upstreamResponse.headers['content-type']).startsWith('text/event-stream')) {
+      response.writeHead(upstreamResponse.statusCode, responseHeaders);
+      await pipeline(upstreamResponse.body, response);
+    } else {
+      const body = Buffer.from(await upstreamResponse.body.arrayBuffer());
+      response.writeHead(upstreamResponse.statusCode, responseHeaders);
+      response.end(body);
+    }
   } catch (error) {
     if (!response.headersSent) response.writeHead(502, { 'content-type': 'application/json' });
     response.end(JSON.stringify({ error: { message: String(error) } }));
