@@ -1,5 +1,6 @@
 import { eventJson, isRecord } from '../http/event-json.js';
 import type { EventStream } from '../http/event-stream.js';
+import { rememberRelayedJson } from '../http/relayed-json.js';
 import { badResponse, upstreamPayloadError } from '../http/upstream-error.js';
 import type { ChatCompletionChunk } from '../openai-types.js';
 
@@ -24,6 +25,7 @@ export async function* chatChunks(
     }
     if (!isRecord(payload)) throw badResponse(deploymentId, 'sent a stream chunk that is not a JSON object');
     relayed++;
+    rememberRelayedJson(payload, event.data);
     yield payload as unknown as ChatCompletionChunk;
   }
   throw badResponse(

@@ -4,6 +4,7 @@ import type { ModelAlias } from '../../config/load.js';
 import { openConversationTurn } from '../../conversations/conversation-turn.js';
 import { isGatewayError } from '../../errors/gateway-error.js';
 import { estimatePromptTokens } from '../../providers/estimate-tokens.js';
+import { relayedJson } from '../../providers/http/relayed-json.js';
 import type {
   ChatCompletion,
   ChatCompletionChunk,
@@ -210,7 +211,7 @@ async function relayStream(
       if (chunk.usage) usage = chunk.usage;
       received?.push(chunk);
       if (clientWantsUsage || chunk.choices.length > 0 || !chunk.usage) {
-        await writeSseData(response, JSON.stringify(chunk));
+        await writeSseData(response, relayedJson(chunk));
       }
       if (response.destroyed) throw new Error('client closed the connection');
       const next = await handle.value.iterator.next();
