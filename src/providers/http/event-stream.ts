@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Dispatcher } from 'undici';
 import type { Deployment } from '../../config/load.js';
-import { decodeSse, type SseEvent } from './sse-decoder.js';
+import { createSseDecoder, type SseEvent } from './sse-decoder.js';
 import { firstByteTimeout, idleTimeout, transportError } from './transport-error.js';
 
 /** The decoded events of a 2xx streaming answer. */
@@ -33,32 +33,31 @@ export function readEventStream(
   const remaining = Math.max(0, startedAt + deployment.timeouts.first_byte - performance.now());
   const firstByteTimer = setTimeout(() => body.destroy(firstByteTimeout(deployment)), remaining).unref();
 
-  async function* watchedChunks(): AsyncGenerator<Uint8Array> {
-    const iterator = body[Symbol.asyncIterator]();
-    while (true) {
-      waiting = true;
-      idleTimer?.refresh();
-      let step: IteratorResult<Buffer>;
-      try {
-        step = await iterator.next();
-      } finally {
-        waiting = false;
-      }
-      if (step.done) return;
-      yield step.value;
-    }
-  }
-
+  // One generator from body bytes to events (reading, watchdogs and SSE decoding together): every
+  // generator layer costs promises and microtask hops on each chunk of every stream.
   async function* events(): AsyncGenerator<SseEvent> {
+    const decoder = createSseDecoder();
+    const iterator = body[Symbol.asyncIterator]();
     try {
-      for await (const event of decodeSse(watchedChunks())) {
-        if (idleTimer === undefined) {
-          clearTimeout(firstByteTimer);
-          idleTimer = setTimeout(() => {
-            if (waiting) body.destroy(idleTimeout(deployment));
-          }, deployment.timeouts.idle).unref();
+      while (true) {
+        waiting = true;
+        idleTimer?.refresh();
+        let step: IteratorResult<Buffer>;
+        try {
+          step = await iterator.next();
+        } finally {
+          waiting = false;
         }
-        yield event;
+        for (const event of step.done ? decoder.end() : decoder.decode(step.value)) {
+          if (idleTimer === undefined) {
+            clearTimeout(firstByteTimer);
+            idleTimer = setTimeout(() => {
+              if (waiting) body.destroy(idleTimeout(deployment));
+            }, deployment.timeouts.idle).unref();
+          }
+          yield event;
+        }
+        if (step.done) return;
       }
     } catch (error) {
       throw transportError(error, deployment, signal);

@@ -72,15 +72,25 @@ export function createSseParser() {
   };
 }
 
-/** Decodes a byte stream into server-sent events, whatever the chunking (split lines, split UTF-8). */
-export async function* decodeSse(source: AsyncIterable<Uint8Array>): AsyncGenerator<SseEvent> {
+/**
+ * Bytes to server-sent events, synchronously: `decode` takes each piece as it arrives (split lines
+ * and split UTF-8 sequences are carried over), `end` flushes what the stream left behind.
+ */
+export function createSseDecoder() {
   const decoder = new TextDecoder('utf-8');
   const parser = createSseParser();
-  for await (const chunk of source) {
-    const events = parser.push(decoder.decode(chunk, { stream: true }));
-    for (const event of events) yield event;
-  }
-  const tail = decoder.decode();
-  const events = tail === '' ? parser.end() : [...parser.push(tail), ...parser.end()];
-  for (const event of events) yield event;
+  return {
+    decode: (chunk: Uint8Array): SseEvent[] => parser.push(decoder.decode(chunk, { stream: true })),
+    end(): SseEvent[] {
+      const tail = decoder.decode();
+      return tail === '' ? parser.end() : [...parser.push(tail), ...parser.end()];
+    },
+  };
+}
+
+/** Decodes a byte stream into server-sent events, whatever the chunking (split lines, split UTF-8). */
+export async function* decodeSse(source: AsyncIterable<Uint8Array>): AsyncGenerator<SseEvent> {
+  const decoder = createSseDecoder();
+  for await (const chunk of source) yield* decoder.decode(chunk);
+  yield* decoder.end();
 }
