@@ -14,7 +14,8 @@ export function summarize(values) {
     p50: percentile(values, 50),
     p90: percentile(values, 90),
     p99: percentile(values, 99),
-    max: values.length ? Math.max(...values) : Number.NaN,
+    // A loop, not Math.max(...values): a 10-minute soak has ~300,000 values, past the call stack.
+    max: values.reduce((max, value) => (value > max ? value : max), values.length ? -Infinity : Number.NaN),
   };
 }
 
