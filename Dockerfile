@@ -71,6 +71,7 @@ FROM scratch AS distroless
 COPY --from=distroless-rootfs /rootfs/ /
 ENV PATH=/usr/local/bin \
     NODE_ENV=production \
+    NODE_OPTIONS=--max-semi-space-size=32 \
     HOST=0.0.0.0 \
     PORT=8000 \
     DATA_DIR=/data
@@ -118,7 +119,10 @@ RUN apt-get update \
     && chown 10001:10001 /data \
     && chmod 0750 /data
 
+# A 32 MiB young generation (V8's default is 16): fewer scavenges per request; measured 6-15 %
+# less CPU per request and a lower latency tail (docs/benchmarks.md).
 ENV NODE_ENV=production \
+    NODE_OPTIONS=--max-semi-space-size=32 \
     HOST=0.0.0.0 \
     PORT=8000 \
     DATA_DIR=/data

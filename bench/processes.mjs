@@ -17,6 +17,9 @@ export async function freePort() {
   return port;
 }
 
+/** What the container image sets (Dockerfile ENV): Gantry is measured as it ships. */
+export const SHIPPED_NODE_OPTIONS = '--max-semi-space-size=32';
+
 /**
  * Spawns `command args` pinned to `cores` (e.g. "1" or "0-1"). Resolves once `ready(output)`
  * returns a value, which becomes `handle.info`.
