@@ -132,7 +132,7 @@ export async function buildServer(
       done(context.drainSignal.reason as Error);
       return;
     }
-    const authenticate = () => {
+    const afterAdmission = () => {
       admitted = true;
       metrics.inflight.inc();
       // Also set here for streams, which are hijacked and never pass through onSend.
@@ -154,8 +154,8 @@ export async function buildServer(
       }, done);
     };
     const gate = options.admission;
-    if (!gate || gate.unlimited) authenticate();
-    else admitRequest(gate, reply.raw, context.drainSignal).then(authenticate, done);
+    if (!gate || gate.unlimited) afterAdmission();
+    else admitRequest(gate, reply.raw, context.drainSignal).then(afterAdmission, done);
   });
 
   // Draining: responses not yet started tell the client to reconnect elsewhere (another pod).
