@@ -9,6 +9,7 @@ export function createLogger(
   config: Pick<Config, 'logging' | 'app'>,
   destination?: DestinationStream,
 ): Logger {
+  const buffered = destination === undefined ? bufferedStdout() : undefined;
   return pino(
     {
       level: config.logging.level,
@@ -29,9 +30,28 @@ export function createLogger(
         ],
         censor: '[redacted]',
       },
+      // Warnings and errors are written at once; only info and debug lines wait in the buffer.
+      hooks: {
+        logMethod(args, method, level) {
+          method.apply(this, args);
+          if (level >= WARN_LEVEL && buffered) flushNow(buffered);
+        },
+      },
     },
-    destination ?? bufferedStdout(),
+    destination ?? buffered!,
   );
+}
+
+const WARN_LEVEL = 40;
+
+type BufferedStream = ReturnType<typeof pinoDestination>;
+
+function flushNow(stream: BufferedStream): void {
+  try {
+    stream.flush();
+  } catch {
+    // the stream is closing: exit flushes what is left
+  }
 }
 
 /** Longest a log line waits in the buffer before it is written. */
@@ -42,15 +62,9 @@ const FLUSH_INTERVAL_MS = 200;
  * access-log line costs a thread-pool round trip per request), and at least every 200 ms so that
  * a quiet server's lines still appear promptly. pino flushes it synchronously on exit.
  */
-function bufferedStdout(): DestinationStream {
+function bufferedStdout(): BufferedStream {
   const stream = pinoDestination({ dest: 1, sync: false, minLength: 4096 });
-  setInterval(() => {
-    try {
-      stream.flush();
-    } catch {
-      // a write already in progress, or the stream closing: the next tick or exit flushes
-    }
-  }, FLUSH_INTERVAL_MS).unref();
+  setInterval(() => flushNow(stream), FLUSH_INTERVAL_MS).unref();
   return stream;
 }
 

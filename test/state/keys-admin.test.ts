@@ -111,6 +111,10 @@ describe.each(databaseVariants())('virtual keys and the admin API (%s)', (kind) 
 
   it('never writes key secrets to the logs or the database', async () => {
     expect(secrets.length).toBeGreaterThanOrEqual(4);
+    // Log lines reach stdout in order within the flush interval: once a line logged after every
+    // request above is out, so is everything before it.
+    await fetch(`${gantry.url}/v1/models`, { headers: { 'x-request-id': 'flush-marker' } });
+    await expect.poll(() => gantry.output(), { timeout: 5_000 }).toContain('flush-marker');
     const output = gantry.output();
     expect(output).toContain('"key_id"');
     for (const secret of secrets) {
