@@ -15,11 +15,14 @@ export function startSse(response: ServerResponse, headers: Record<string, strin
   response.flushHeaders();
 }
 
-/** Writes one `data:` event, waiting for the socket to drain when the client reads slowly. */
-export async function writeSseData(response: ServerResponse, data: string): Promise<void> {
-  if (!response.write(`data: ${data}\n\n`)) {
-    await Promise.race([once(response, 'drain'), once(response, 'close')]);
-  }
+/**
+ * Writes one `data:` event. When the client reads slowly (the socket buffer is full) it returns a
+ * promise that settles once the socket drains or closes; otherwise nothing, so the caller awaits
+ * only when it has to (a promise per relayed chunk is measurable on busy streams).
+ */
+export function writeSseData(response: ServerResponse, data: string): Promise<unknown> | undefined {
+  if (response.write(`data: ${data}\n\n`)) return undefined;
+  return Promise.race([once(response, 'drain'), once(response, 'close')]);
 }
 
 /**

@@ -5,14 +5,16 @@ import { badResponse, upstreamPayloadError } from '../http/upstream-error.js';
 import type { ChatCompletionChunk } from '../openai-types.js';
 
 /**
- * Relays an OpenAI-style event stream as chunks. Errors the upstream sends as `event: error` or as
+ * Opens and relays an OpenAI-style event stream as chunks. Errors the upstream sends as `event: error` or as
  * an `{"error":…}` chunk throw; so does a stream that ends without `data: [DONE]`, which would
  * otherwise pass a truncated answer off as a complete one.
  */
 export async function* chatChunks(
-  stream: EventStream,
+  open: () => Promise<EventStream>,
   deploymentId: string,
 ): AsyncGenerator<ChatCompletionChunk> {
+  // Opened on the first next(), as a generator would: nothing is sent before the consumer pulls.
+  const stream = await open();
   let relayed = 0;
   for await (const event of stream) {
     if (event.data === '[DONE]') {

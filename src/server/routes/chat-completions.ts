@@ -172,7 +172,8 @@ async function replayCached(
   startSse(response, headers);
   try {
     for (const chunk of completionToChunks(completion, body.stream_options?.include_usage === true)) {
-      await writeSseData(response, JSON.stringify(chunk));
+      const drained = writeSseData(response, JSON.stringify(chunk));
+      if (drained) await drained;
       if (response.destroyed) break;
     }
     if (!response.destroyed) endSseDone(response);
@@ -211,7 +212,8 @@ async function relayStream(
       if (chunk.usage) usage = chunk.usage;
       received?.push(chunk);
       if (clientWantsUsage || chunk.choices.length > 0 || !chunk.usage) {
-        await writeSseData(response, relayedJson(chunk));
+        const drained = writeSseData(response, relayedJson(chunk));
+        if (drained) await drained;
       }
       if (response.destroyed) throw new Error('client closed the connection');
       const next = await handle.value.iterator.next();
