@@ -4,6 +4,9 @@ import type { Deployment } from '../../config/load.js';
 import { createSseDecoder, type SseEvent } from './sse-decoder.js';
 import { firstByteTimeout, idleTimeout, transportError } from './transport-error.js';
 
+/** Events decoded ahead of the consumer before the body is paused. */
+const PAUSE_AT = 64;
+
 /** The decoded events of a 2xx streaming answer. */
 export interface EventStream extends AsyncIterable<SseEvent> {
   /**
@@ -33,47 +36,125 @@ export function readEventStream(
   const remaining = Math.max(0, startedAt + deployment.timeouts.first_byte - performance.now());
   const firstByteTimer = setTimeout(() => body.destroy(firstByteTimeout(deployment)), remaining).unref();
 
-  // One generator from body bytes to events (reading, watchdogs and SSE decoding together): every
-  // generator layer costs promises and microtask hops on each chunk of every stream.
-  async function* events(): AsyncGenerator<SseEvent> {
+  // Events are pushed from the body's 'data' handler into a small queue and pulled by `next()`: no
+  // async generator and no stream async iterator in between, each of which costs promises and
+  // microtask hops on every chunk of every stream. The body pauses while the consumer lags.
+  function events(): AsyncIterator<SseEvent> {
     const decoder = createSseDecoder();
-    const iterator = body[Symbol.asyncIterator]();
-    try {
-      while (true) {
-        waiting = true;
-        idleTimer?.refresh();
-        let step: IteratorResult<Buffer>;
-        try {
-          step = await iterator.next();
-        } finally {
-          waiting = false;
-        }
-        for (const event of step.done ? decoder.end() : decoder.decode(step.value)) {
-          if (idleTimer === undefined) {
-            clearTimeout(firstByteTimer);
-            idleTimer = setTimeout(() => {
-              if (waiting) body.destroy(idleTimeout(deployment));
-            }, deployment.timeouts.idle).unref();
-          }
-          yield event;
-        }
-        if (step.done) return;
+    const queue: SseEvent[] = [];
+    let head = 0;
+    let ended = false;
+    let failure: unknown;
+    let failed = false;
+    let closed = false;
+    let wake: (() => void) | undefined;
+
+    const take = (events: SseEvent[]) => {
+      if (events.length === 0) return;
+      if (idleTimer === undefined) {
+        clearTimeout(firstByteTimer);
+        idleTimer = setTimeout(() => {
+          if (waiting) body.destroy(idleTimeout(deployment));
+        }, deployment.timeouts.idle).unref();
       }
-    } catch (error) {
-      throw transportError(error, deployment, signal);
-    } finally {
+      for (const event of events) queue.push(event);
+    };
+    const notify = () => {
+      const resume = wake;
+      wake = undefined;
+      resume?.();
+    };
+    const onData = (chunk: Buffer) => {
+      take(decoder.decode(chunk));
+      if (queue.length - head >= PAUSE_AT) body.pause();
+      if (head < queue.length) notify();
+      // Bytes without a complete event (a long event split across reads) still count as activity.
+      else if (waiting) idleTimer?.refresh();
+    };
+    const onEnd = () => {
+      take(decoder.end());
+      ended = true;
+      notify();
+    };
+    const onError = (error: unknown) => {
+      failure = transportError(error, deployment, signal);
+      failed = true;
+      notify();
+    };
+    const onClose = () => {
+      // Destroyed without an error (nor an end): still a cut stream, never a silent end.
+      if (!ended && !failed) onError(new Error('the upstream stream closed before its end'));
+    };
+    body.on('data', onData).once('end', onEnd).once('error', onError).once('close', onClose);
+
+    const close = () => {
+      if (closed) return;
+      closed = true;
       clearTimeout(firstByteTimer);
       clearTimeout(idleTimer);
-      if (!body.readableEnded) {
-        if (completed) {
-          const limit = { limit: Number.MAX_SAFE_INTEGER, signal: AbortSignal.timeout(1_000) };
-          body.dump(limit).catch(() => {});
-        } else {
-          // The consumer stopped early (client gone, error): cancel the upstream at once.
-          body.destroy();
-        }
+      body.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose);
+      if (body.readableEnded || failed) return;
+      // Never an unhandled 'error' once our listener is gone.
+      body.on('error', () => {});
+      if (completed) {
+        // The end marker arrived: drain the rest so the connection goes back to the pool.
+        const limit = { limit: Number.MAX_SAFE_INTEGER, signal: AbortSignal.timeout(1_000) };
+        body.dump(limit).catch(() => {});
+      } else {
+        // The consumer stopped early (client gone, error): cancel the upstream at once.
+        body.destroy();
       }
-    }
+    };
+
+    const step = (): IteratorResult<SseEvent> | undefined => {
+      if (head < queue.length) {
+        const value = queue[head++]!;
+        if (head === queue.length) {
+          queue.length = 0;
+          head = 0;
+          if (body.isPaused() && !ended && !failed) body.resume();
+        }
+        return { value, done: false };
+      }
+      if (failed) {
+        close();
+        throw failure;
+      }
+      if (ended) {
+        close();
+        return { value: undefined, done: true };
+      }
+      return undefined;
+    };
+
+    return {
+      next(): Promise<IteratorResult<SseEvent>> {
+        if (closed) return Promise.resolve({ value: undefined, done: true });
+        try {
+          const ready = step();
+          if (ready) return Promise.resolve(ready);
+        } catch (error) {
+          return Promise.reject(error);
+        }
+        waiting = true;
+        idleTimer?.refresh();
+        return new Promise((resolve, reject) => {
+          // Called only once an event is queued, or the body ended or failed.
+          wake = () => {
+            waiting = false;
+            try {
+              resolve(step()!);
+            } catch (error) {
+              reject(error);
+            }
+          };
+        });
+      },
+      return(): Promise<IteratorResult<SseEvent>> {
+        close();
+        return Promise.resolve({ value: undefined, done: true });
+      },
+    };
   }
 
   return {
