@@ -5,9 +5,9 @@ import { badResponse, upstreamPayloadError } from '../http/upstream-error.js';
 import type { ChatCompletionChunk } from '../openai-types.js';
 
 /**
- * Opens and relays an OpenAI-style event stream as chunks. Errors the upstream sends as `event: error` or as
- * an `{"error":…}` chunk throw; so does a stream that ends without `data: [DONE]`, which would
- * otherwise pass a truncated answer off as a complete one.
+ * Opens and relays an OpenAI-style event stream as chunks. Errors the upstream sends as
+ * `event: error` or as an `{"error":…}` chunk throw; so does a stream that ends without
+ * `data: [DONE]`, which would otherwise pass a truncated answer off as a complete one.
  */
 export async function* chatChunks(
   open: () => Promise<EventStream>,
