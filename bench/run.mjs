@@ -245,8 +245,7 @@ try {
     results.features = [];
     // All variants run side by side (each idle while another is measured) and are measured in
     // alternating rounds, so a burst of outside noise or a slow start of one process does not land
-    // on one variant only. Each is warmed up with a closed loop first: thousands of requests, so
-    // the optimising compiler has run before the measurement.
+    // on one variant only.
     const running = [];
     try {
       for (const variant of variants) {
