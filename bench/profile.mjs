@@ -1,10 +1,11 @@
-// CPU profile of Gantry under load: `node bench/profile.mjs [--streams] [--seconds=10]`.
+// CPU profile of Gantry under load: `node bench/profile.mjs [--streams] [--seconds=10] [--node=current]`.
 // Runs Gantry (defaults on) with --cpu-prof, drives non-stream chat at concurrency 64 (or 500
 // concurrent streams), stops it, and writes bench/results/profile-<kind>.md: the functions with
 // the most self time, and the same summed per file.
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { rerunOnShippedNode } from './node-runtime.mjs';
 import { openLoop } from './open-loop.mjs';
 import { peakThroughput } from './peak-throughput.mjs';
 import { concurrentStreams } from './streams.mjs';
@@ -52,6 +53,8 @@ export function summarizeProfile(profile, windowUs) {
   return { samples: total, functions: top(byFrame, 30), files: top(byFile, 25) };
 }
 
+const runtimeNote = rerunOnShippedNode(argv, console.log);
+if (runtimeNote) console.log(runtimeNote);
 const upstream = await startUpstream({ cores: '0' });
 const profileDir = scratchDir('profile');
 const gantry = await startGantry({
@@ -91,7 +94,7 @@ const kind = STREAMS ? 'streams' : 'chat';
 const lines = [
   `### CPU profile: Gantry under ${STREAMS ? '500 concurrent streams' : 'non-stream chat at concurrency 64'} (${new Date().toISOString()})`,
   '',
-  `Load: ${STREAMS ? `${load.ok} streams ok, ${load.errors} failed` : `${Math.round(load.requestsPerSecond)} req/s, ${Math.round(load.cpuMicrosPerRequest)} µs CPU/request`}; ${summary.samples} busy samples from the load window. Self time as a share of busy (non-idle) time.`,
+  `Node ${process.versions.node}. Load: ${STREAMS ? `${load.ok} streams ok, ${load.errors} failed` : `${Math.round(load.requestsPerSecond)} req/s, ${Math.round(load.cpuMicrosPerRequest)} µs CPU/request`}; ${summary.samples} busy samples from the load window. Self time as a share of busy (non-idle) time.`,
   '',
   '| self % | function (file:function:line) |',
   '|---|---|',

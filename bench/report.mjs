@@ -99,7 +99,7 @@ export function renderMarkdown(results) {
   out.push(`### ${meta.mode} run, ${meta.date}`);
   out.push('');
   out.push(
-    `Commit \`${meta.commit}\` · Node ${meta.node} · ${meta.cpus} × ${meta.cpuModel} · load average before ${meta.loadBefore.join(' / ')}, after ${meta.loadAfter?.join(' / ') ?? '—'}`,
+    `Commit \`${meta.commit}\` · Node ${meta.node}${meta.shippedNode ? " (Gantry's image runtime: Gantry, the bare proxy, the upstream and the load generator run on it)" : ''}${meta.portkeyNode && meta.portkeyNode !== meta.node ? `, Portkey on Node ${meta.portkeyNode}` : ''} · ${meta.cpus} × ${meta.cpuModel} · load average before ${meta.loadBefore.join(' / ')}, after ${meta.loadAfter?.join(' / ') ?? '—'}`,
   );
   out.push('');
   out.push(`Layout: ${meta.layout}`);

@@ -1,5 +1,6 @@
 // The benchmark entry: `npm run bench` (short, ≈3 min) or `npm run bench:full` (long).
-// Options: --full, --only=latency,throughput,features,streams,cold,soak, --no-portkey, --workers=N.
+// Options: --full, --only=latency,throughput,features,streams,cold,soak, --no-portkey, --workers=N,
+// --node=current (stay on this Node instead of the image's; see node-runtime.mjs).
 // Writes bench/results/<mode>.{json,md} and <mode>-latency.png, and the table into docs/benchmarks.md.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -8,13 +9,23 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { latencyChartPng } from './chart.mjs';
 import { coldStart } from './cold-start.mjs';
+import { ensureNode, rerunOnShippedNode } from './node-runtime.mjs';
 import { openLoop } from './open-loop.mjs';
 import { peakThroughput } from './peak-throughput.mjs';
 import { HAS_TASKSET } from './processes.mjs';
 import { evaluateGoals, publishToDocs, renderMarkdown } from './report.mjs';
 import { soak } from './soak.mjs';
 import { concurrentStreams } from './streams.mjs';
-import { ensurePortkey, startBareProxy, startGantry, startPortkey, startUpstream } from './targets.mjs';
+import {
+  ensurePortkey,
+  PORTKEY_NODE_MAJOR,
+  startBareProxy,
+  startGantry,
+  startPortkey,
+  startUpstream,
+} from './targets.mjs';
+
+const majorOf = (version) => Number(version.split('.')[0]);
 
 const argv = process.argv.slice(2);
 const option = (name) => argv.find((arg) => arg.startsWith(`--${name}=`))?.split('=')[1];
@@ -64,6 +75,9 @@ const DOCS_PAGE = join(BENCH_DIR, '..', 'docs', 'benchmarks.md');
 const startedAt = Date.now();
 const log = (message) =>
   console.log(`[${((Date.now() - startedAt) / 1000).toFixed(1).padStart(6)} s] ${message}`);
+// Every target runs on the Node the image ships: this process (the load generator) starts them
+// with its own binary, so it re-runs itself on that Node first.
+const runtimeNote = rerunOnShippedNode(argv, log);
 
 // The load generator (this process) and the upstream share core 0; each gateway gets core 1 to
 // itself. The N-worker Gantry needs both cores, so it competes with the load generator.
@@ -92,6 +106,7 @@ const meta = {
   date: new Date().toISOString(),
   commit: `${git(['rev-parse', '--short', 'HEAD'])}${git(['status', '--porcelain', '--', 'src']) ? ' (src modified)' : ''}`,
   node: process.versions.node,
+  shippedNode: runtimeNote === undefined,
   cpus: cpus().length,
   cpuModel: cpus()[0]?.model ?? 'unknown',
   loadBefore: loadavg().map((value) => value.toFixed(2)),
@@ -99,7 +114,7 @@ const meta = {
     ? `load generator + fake upstream pinned to core ${CORE_CLIENT}; bare proxy, Gantry (1 worker) and Portkey pinned to core ${CORE_GATEWAY}; Gantry with N workers on cores ${CORES_ALL} (shares core ${CORE_CLIENT} with the load generator). The machine is shared with other work, so every number carries that noise.`
     : 'taskset not available: nothing pinned.',
   plan: PLAN,
-  notes: [],
+  notes: runtimeNote ? [runtimeNote] : [],
 };
 const results = { meta, names: {} };
 
@@ -174,11 +189,21 @@ try {
   if (!argv.includes('--no-portkey')) {
     try {
       const install = ensurePortkey(log);
-      const portkey = await startPortkey({ upstream, cores: CORE_GATEWAY, install });
+      // As its own image runs it (see PORTKEY_NODE_MAJOR); with --node=current, on this Node too.
+      let node = { path: process.execPath, version: process.versions.node };
+      if (!argv.includes('--node=current')) {
+        try {
+          node = ensureNode(PORTKEY_NODE_MAJOR, log);
+        } catch (error) {
+          meta.notes.push(`Portkey's Node ${PORTKEY_NODE_MAJOR} could not be had (${error.message}).`);
+        }
+      }
+      const portkey = await startPortkey({ upstream, cores: CORE_GATEWAY, install, node: node.path });
       targets.push(portkey);
       results.names.portkey = portkey.name;
+      meta.portkeyNode = node.version;
       meta.notes.push(
-        `Portkey: @portkey-ai/gateway ${install.gateway} with @hono/node-server ${install.hono} (pinned override; newer versions break streaming), ${install.cached ? 'from the bench/.cache install' : 'installed for this run'}.`,
+        `Portkey: @portkey-ai/gateway ${install.gateway} with @hono/node-server ${install.hono} (pinned override; newer versions break streaming), ${install.cached ? 'from the bench/.cache install' : 'installed for this run'}, on Node ${node.version}${majorOf(node.version) === PORTKEY_NODE_MAJOR && !argv.includes('--node=current') ? ` (its image's runtime: node:${PORTKEY_NODE_MAJOR}-alpine)` : ''}.`,
       );
     } catch (error) {
       meta.notes.push(`Portkey could not be run: ${String(error.message).split('\n')[0]}`);

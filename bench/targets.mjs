@@ -22,6 +22,8 @@ export const MASTER_KEY = 'bench-master-key-0123456789';
 export const PORTKEY_VERSION = '1.15.2';
 // A plain install pulls @hono/node-server 1.19.x, with which every stream answers 500 (Portkey #1389).
 export const PORTKEY_HONO_OVERRIDE = '1.14.1';
+// The Node Portkey's own image runs on (its Dockerfile: `FROM node:20-alpine`).
+export const PORTKEY_NODE_MAJOR = 20;
 const JSON_HEADERS = { 'content-type': 'application/json' };
 
 export function scratchDir(prefix) {
@@ -177,12 +179,13 @@ export function ensurePortkey(log) {
   return { dir, gateway: version(installed), hono: version(hono), cached: false };
 }
 
-export async function startPortkey({ upstream, cores, install }) {
+/** Portkey's gateway, on `node` (a binary path; this process's Node by default). */
+export async function startPortkey({ upstream, cores, install, node = process.execPath }) {
   const port = await freePort();
   const dir = scratchDir('portkey');
   const handle = await startProcess({
     name: 'portkey',
-    command: process.execPath,
+    command: node,
     args: [
       join(install.dir, 'node_modules/@portkey-ai/gateway/build/start-server.js'),
       `--port=${port}`,
