@@ -6,6 +6,7 @@ export const ENV_SETTINGS: ReadonlyArray<{ env: string; path: string; type: 'str
   { env: 'HOST', path: 'server.host', type: 'string' },
   { env: 'PORT', path: 'server.port', type: 'int' },
   { env: 'GANTRY_WORKERS', path: 'server.workers', type: 'int' },
+  { env: 'GANTRY_BACKGROUND_THREADS_NICE', path: 'server.background_threads_nice', type: 'int' },
   { env: 'BODY_LIMIT', path: 'server.body_limit', type: 'int' },
   { env: 'KEEP_ALIVE_TIMEOUT', path: 'server.keep_alive_timeout', type: 'string' },
   { env: 'APP_MODE', path: 'app.mode', type: 'string' },

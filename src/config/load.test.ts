@@ -51,6 +51,15 @@ describe('loadConfig', () => {
     expect(config.source.file).toBe(file);
   });
 
+  it('lowers V8 background threads by 10 nice levels unless told otherwise, within 0–19', () => {
+    expect(loadConfig({ env: {} }).server.background_threads_nice).toBe(10);
+    expect(loadConfig({ env: { GANTRY_BACKGROUND_THREADS_NICE: '0' } }).server.background_threads_nice).toBe(
+      0,
+    );
+    const problems = problemsOf(() => loadConfig({ env: { GANTRY_BACKGROUND_THREADS_NICE: '20' } }));
+    expect(problems.join('\n')).toMatch(/server\.background_threads_nice/);
+  });
+
   it('reads secrets from NAME_FILE and from env:/file: references', () => {
     const masterKeyFile = tempFile('master', 'sk-master-from-file-0123456789\n');
     const apiKeyFile = tempFile('openai', 'sk-upstream-from-file\n');

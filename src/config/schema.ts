@@ -165,6 +165,11 @@ export const configSchema = z
         keep_alive_timeout: duration.default(72_000),
         /** Worker processes; 0 means one per available CPU (cgroup quota respected). */
         workers: z.number().int().min(0).max(256).default(1),
+        /**
+         * Nice levels added to V8's background threads (GC helpers, compilers) so that on a busy core
+         * the event loop runs first; 0 leaves them at the process's priority.
+         */
+        background_threads_nice: z.number().int().min(0).max(19).default(10),
       })
       .strict()
       .prefault({}),

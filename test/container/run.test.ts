@@ -122,6 +122,28 @@ describe('docker run: read-only, no capabilities, non-root', () => {
     expect(command.split('\0').filter(Boolean)).toEqual(['node', 'dist/cli/main.js', 'serve']);
   });
 
+  it("runs V8's background threads 10 nice levels below the event loop, with every capability dropped", async () => {
+    const { stdout } = await docker([
+      'exec',
+      container,
+      'sh',
+      '-c',
+      'cd /proc/1/task && for t in *; do printf "%s|%s\\n" "$(cat $t/comm)" "$(cat $t/stat)"; done',
+    ]);
+    // /proc/<pid>/task/<tid>/stat: after the ")" that closes the name, field 19 (nice) is the 17th.
+    const threads = stdout
+      .trim()
+      .split('\n')
+      .map((line) => {
+        const [name, stat] = [line.slice(0, line.indexOf('|')), line.slice(line.indexOf('|') + 1)];
+        return { name, nice: Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]) };
+      });
+    const background = threads.filter((thread) => thread.name.startsWith('V8Worker'));
+    expect(background.length).toBeGreaterThan(0);
+    expect(background.map((thread) => thread.nice)).toEqual(background.map(() => 10));
+    expect(threads.find((thread) => thread.name === 'MainThread')?.nice).toBe(0);
+  });
+
   it('has a read-only root filesystem: only /data and /tmp are writable', async () => {
     const root = await docker(['exec', container, 'touch', '/app/probe'], { allowFailure: true });
     expect(root.code).not.toBe(0);

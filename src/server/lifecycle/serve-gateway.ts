@@ -8,6 +8,7 @@ import type { BuildServerOptions } from '../build-server.js';
 import { createGateway, type Gateway } from '../gateway.js';
 import { createConfigReloader } from './config-reloader.js';
 import { drainGateway } from './graceful-shutdown.js';
+import { lowerBackgroundThreads } from './lower-background-threads.js';
 
 const START_RETRY_MIN_MS = 1_000;
 const START_RETRY_MAX_MS = 30_000;
@@ -35,6 +36,11 @@ export async function serveGateway(options: {
   collectMetrics?: BuildServerOptions['collectMetrics'];
 }): Promise<ServingGateway> {
   const { config, logger, metrics } = options;
+  const lowered = lowerBackgroundThreads(config.server.background_threads_nice);
+  logger.debug(
+    { threads: lowered, nice: config.server.background_threads_nice },
+    'V8 background threads lowered',
+  );
   const state = await createState(config, { logger, metrics });
   const gateway = await createGateway({
     config,
