@@ -1,4 +1,4 @@
-// The benchmark entry: `npm run bench` (short, ≈3 min) or `npm run bench:full` (long).
+// The benchmark entry: `npm run bench` (short, ≈4 min) or `npm run bench:full` (long).
 // Options: --full, --only=latency,throughput,features,streams,cold,soak, --no-portkey, --workers=N,
 // --node=current (stay on this Node instead of the image's; see node-runtime.mjs).
 // Writes bench/results/<mode>.{json,md} and <mode>-latency.png, and the table into docs/benchmarks.md.
