@@ -203,10 +203,7 @@ describe('rolling update of the prod Deployment with real processes', () => {
     expect(streams.length).toBeGreaterThanOrEqual(30);
     expect(outcomes.length - streams.length).toBeGreaterThanOrEqual(10);
     for (const old of initial) expect(old.exitCode, JSON.stringify(report)).toBe(0);
-    expect(
-      initial.reduce((sum, pod) => sum + pod.inflightAtSigterm, 0),
-      JSON.stringify(report),
-    ).toBeGreaterThan(0);
+    for (const old of initial) expect(old.inflightAtSigterm, JSON.stringify(report)).toBeGreaterThan(0);
     for (const fresh of pods.filter((pod) => pod.name.startsWith('new')))
       expect(fresh.served, JSON.stringify(report)).toBeGreaterThan(0);
   }, 240_000);
