@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 const KEY_PATTERN = /^gk-([0-9a-f]{12})-([A-Za-z0-9_-]{32})$/;
 
@@ -19,7 +19,7 @@ export function looksLikeVirtualKey(token: string): boolean {
 
 /** SHA-256, hex. The secret has 192 random bits, so a fast hash is enough (nothing to brute-force). */
 export function hashKey(key: string): string {
-  return createHash('sha256').update(key).digest('hex');
+  return hash('sha256', key, 'hex');
 }
 
 /** Constant-time check of a presented key against a stored hash. */

@@ -9,8 +9,15 @@ const SSE_HEADERS = {
   'x-accel-buffering': 'no',
 };
 
-/** Commits the 200 and SSE headers. Called only once the first upstream chunk is in hand. */
+const uncork = (response: ServerResponse) => response.uncork();
+
+/**
+ * Commits the 200 and SSE headers. Called only once the first upstream chunk is in hand, which is
+ * written in the same tick: held until the tick ends, headers and first event leave in one write.
+ */
 export function startSse(response: ServerResponse, headers: Record<string, string>): void {
+  response.cork();
+  process.nextTick(uncork, response);
   response.writeHead(200, { ...SSE_HEADERS, ...headers });
   response.flushHeaders();
 }
