@@ -1,7 +1,8 @@
 // The benchmark entry: `npm run bench` (short, ≈4 min) or `npm run bench:full` (long).
 // Options: --full, --only=latency,throughput,features,streams,cold,soak, --no-portkey, --workers=N,
-// --node=current (stay on this Node instead of the image's; see node-runtime.mjs).
-// Writes bench/results/<mode>.{json,md} and <mode>-latency.png, and the table into docs/benchmarks.md.
+// --node=current (stay on this Node instead of the image's; see node-runtime.mjs), --soak-minutes=N.
+// Writes bench/results/<mode>.{json,md} and <mode>-latency.png, and the table into docs/benchmarks.md;
+// a partial run (--only) writes bench/results/<mode>-<scenarios>.* instead and leaves the docs alone.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -32,6 +33,7 @@ const option = (name) => argv.find((arg) => arg.startsWith(`--${name}=`))?.split
 const FULL = argv.includes('--full');
 const ONLY = option('only')?.split(',');
 const WORKERS = Number(option('workers') ?? Math.max(2, cpus().length));
+const SOAK_MINUTES = option('soak-minutes');
 const wants = (scenario) => !ONLY || ONLY.includes(scenario);
 
 const PLAN = FULL
@@ -69,6 +71,12 @@ const PLAN = FULL
       soak: { durationMs: 15_000, rate: 200, streams: 10 },
     };
 
+if (SOAK_MINUTES !== undefined) {
+  const minutes = Number(SOAK_MINUTES);
+  if (!(minutes > 0)) throw new Error(`--soak-minutes must be a positive number, got ${SOAK_MINUTES}`);
+  PLAN.soak.durationMs = Math.round(minutes * 60_000);
+}
+
 const BENCH_DIR = fileURLToPath(new URL('.', import.meta.url));
 const RESULTS_DIR = join(BENCH_DIR, 'results');
 const DOCS_PAGE = join(BENCH_DIR, '..', 'docs', 'benchmarks.md');
@@ -103,6 +111,8 @@ function benchDatabaseUrl() {
 const git = (args) => spawnSync('git', args, { encoding: 'utf8' }).stdout.trim();
 const meta = {
   mode: FULL ? 'full' : 'short',
+  // A partial run never replaces the complete run's files.
+  resultName: (FULL ? 'full' : 'short') + (ONLY ? `-${ONLY.join('+')}` : ''),
   date: new Date().toISOString(),
   commit: `${git(['rev-parse', '--short', 'HEAD'])}${git(['status', '--porcelain', '--', 'src']) ? ' (src modified)' : ''}`,
   node: process.versions.node,
@@ -244,7 +254,7 @@ try {
       })),
     });
     mkdirSync(RESULTS_DIR, { recursive: true });
-    writeFileSync(join(RESULTS_DIR, `${meta.mode}-latency.png`), png);
+    writeFileSync(join(RESULTS_DIR, `${meta.resultName}-latency.png`), png);
   }
 
   if (wants('throughput')) {
@@ -376,8 +386,8 @@ meta.durationS = Math.round((Date.now() - startedAt) / 1000);
 results.goals = evaluateGoals(results);
 const markdown = renderMarkdown(results);
 mkdirSync(RESULTS_DIR, { recursive: true });
-writeFileSync(join(RESULTS_DIR, `${meta.mode}.json`), `${JSON.stringify(results, null, 2)}\n`);
-writeFileSync(join(RESULTS_DIR, `${meta.mode}.md`), markdown);
+writeFileSync(join(RESULTS_DIR, `${meta.resultName}.json`), `${JSON.stringify(results, null, 2)}\n`);
+writeFileSync(join(RESULTS_DIR, `${meta.resultName}.md`), markdown);
 // docs/benchmarks.md carries the latest complete run.
 if (!ONLY && existsSync(DOCS_PAGE)) publishToDocs(DOCS_PAGE, results, markdown);
 console.log(`\n${markdown}`);
