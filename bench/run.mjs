@@ -145,10 +145,16 @@ const targets = [];
 const stopAll = async () => {
   for (const target of targets.splice(0).reverse()) await target.stop().catch(() => {});
 };
-process.on('SIGINT', async () => {
-  await stopAll();
-  process.exit(130);
-});
+// Interrupted or terminated: no target (Portkey included) outlives the run.
+for (const [signal, code] of [
+  ['SIGINT', 130],
+  ['SIGTERM', 143],
+]) {
+  process.on(signal, async () => {
+    await stopAll();
+    process.exit(code);
+  });
+}
 
 try {
   const upstream = await startUpstream({ cores: CORE_CLIENT });
