@@ -1,7 +1,9 @@
-// CPU profile of Gantry under load: `node bench/profile.mjs [--streams] [--seconds=10] [--node=current]`.
+// CPU profile of Gantry under load:
+// `node bench/profile.mjs [--streams | --rate=500] [--seconds=10] [--node=current]`.
 // Runs Gantry (defaults on) with --cpu-prof, drives non-stream chat at concurrency 64 (or 500
-// concurrent streams), stops it, and writes bench/results/profile-<kind>.md: the functions with
-// the most self time, and the same summed per file.
+// concurrent streams, or open-loop chat at a fixed rate: where the added-latency goal is judged),
+// stops it, and writes bench/results/profile-<kind>.md: the functions with the most self time, and
+// the same summed per file.
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +16,9 @@ import { scratchDir, startGantry, startUpstream } from './targets.mjs';
 const argv = process.argv.slice(2);
 const STREAMS = argv.includes('--streams');
 const SECONDS = Number(argv.find((arg) => arg.startsWith('--seconds='))?.split('=')[1] ?? 10);
+const RATE = argv.find((arg) => arg.startsWith('--rate='))?.split('=')[1];
+if (RATE !== undefined && !(Number(RATE) > 0))
+  throw new Error(`--rate must be a positive number, got ${RATE}`);
 const REPO_DIR = fileURLToPath(new URL('..', import.meta.url));
 
 /**
@@ -78,7 +83,9 @@ try {
         delayMs: 20,
         rampMs: 500,
       })
-    : await peakThroughput({ target: gantry, durationS: SECONDS });
+    : RATE
+      ? await openLoop({ target: gantry, rate: Number(RATE), durationMs: SECONDS * 1000 })
+      : await peakThroughput({ target: gantry, durationS: SECONDS });
 } finally {
   await gantry.stop();
   stoppedAt = performance.now();
@@ -90,11 +97,22 @@ const summary = summarizeProfile(
   JSON.parse(readFileSync(join(profileDir, file), 'utf8')),
   (stoppedAt - (loadStartedAt ?? 0)) * 1000,
 );
-const kind = STREAMS ? 'streams' : 'chat';
+const kind = STREAMS ? 'streams' : RATE ? `chat-${RATE}` : 'chat';
+const describeLoad = () => {
+  if (STREAMS) return `${load.ok} streams ok, ${load.errors} failed`;
+  if (RATE)
+    return `${load.ok} requests at ${RATE} req/s (open loop), p50 ${load.latency.p50.toFixed(2)} ms, p99 ${load.latency.p99.toFixed(2)} ms`;
+  return `${Math.round(load.requestsPerSecond)} req/s, ${Math.round(load.cpuMicrosPerRequest)} µs CPU/request`;
+};
+const scenario = STREAMS
+  ? '500 concurrent streams'
+  : RATE
+    ? `non-stream chat at ${RATE} req/s (open loop)`
+    : 'non-stream chat at concurrency 64';
 const lines = [
-  `### CPU profile: Gantry under ${STREAMS ? '500 concurrent streams' : 'non-stream chat at concurrency 64'} (${new Date().toISOString()})`,
+  `### CPU profile: Gantry under ${scenario} (${new Date().toISOString()})`,
   '',
-  `Node ${process.versions.node}. Load: ${STREAMS ? `${load.ok} streams ok, ${load.errors} failed` : `${Math.round(load.requestsPerSecond)} req/s, ${Math.round(load.cpuMicrosPerRequest)} µs CPU/request`}; ${summary.samples} busy samples from the load window. Self time as a share of busy (non-idle) time.`,
+  `Node ${process.versions.node}. Load: ${describeLoad()}; ${summary.samples} busy samples from the load window. Self time as a share of busy (non-idle) time.`,
   '',
   '| self % | function (file:function:line) |',
   '|---|---|',

@@ -8,6 +8,14 @@ export function percentile(values, p) {
   return sorted[rank];
 }
 
+/** The median of `values` (the mean of the middle two for an even count); NaN when empty. */
+export function median(values) {
+  if (values.length === 0) return Number.NaN;
+  const sorted = Float64Array.from(values).sort();
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
 export function summarize(values) {
   return {
     count: values.length,
