@@ -9,6 +9,7 @@ export const ENV_SETTINGS: ReadonlyArray<{ env: string; path: string; type: 'str
   { env: 'GANTRY_BACKGROUND_THREADS_NICE', path: 'server.background_threads_nice', type: 'int' },
   { env: 'BODY_LIMIT', path: 'server.body_limit', type: 'int' },
   { env: 'KEEP_ALIVE_TIMEOUT', path: 'server.keep_alive_timeout', type: 'string' },
+  { env: 'LISTEN_BACKLOG', path: 'server.listen_backlog', type: 'int' },
   { env: 'APP_MODE', path: 'app.mode', type: 'string' },
   { env: 'MODEL_NAME', path: 'app.default_model', type: 'string' },
   { env: 'LOG_LEVEL', path: 'logging.level', type: 'string' },

@@ -163,6 +163,12 @@ export const configSchema = z
           .positive()
           .default(10 * 1024 * 1024),
         keep_alive_timeout: duration.default(72_000),
+        /**
+         * Connections the kernel completes and holds for accept() while the event loop is busy, as
+         * in a burst of new streams; past it, new connections are refused or reset. Linux caps it at
+         * net.core.somaxconn (4096 by default). Node's own default is 511.
+         */
+        listen_backlog: z.number().int().min(1).max(65_535).default(4096),
         /** Worker processes; 0 means one per available CPU (cgroup quota respected). */
         workers: z.number().int().min(0).max(256).default(1),
         /**

@@ -14,6 +14,7 @@ export const RESTART_SETTINGS = [
   'server.workers',
   'server.body_limit',
   'server.keep_alive_timeout',
+  'server.listen_backlog',
   'server.background_threads_nice',
   'database.url',
   'database.data_dir',

@@ -52,7 +52,11 @@ export async function serveGateway(options: {
     plugins: state.plugins,
     ...(options.collectMetrics ? { collectMetrics: options.collectMetrics } : {}),
   });
-  await gateway.app.listen({ host: config.server.host, port: config.server.port });
+  await gateway.app.listen({
+    host: config.server.host,
+    port: config.server.port,
+    backlog: config.server.listen_backlog,
+  });
   logger.info(
     {
       host: config.server.host,
