@@ -24,6 +24,7 @@ export const ENV_SETTINGS: ReadonlyArray<{ env: string; path: string; type: 'str
   { env: 'DATA_DIR', path: 'database.data_dir', type: 'string' },
   { env: 'REDIS_URL', path: 'redis.url', type: 'string' },
   { env: 'RATE_LIMIT_ON_STORE_ERROR', path: 'rate_limit.on_store_error', type: 'string' },
+  { env: 'USAGE_ENABLED', path: 'usage.enabled', type: 'bool' },
   { env: 'RAG_ENABLED', path: 'rag.enabled', type: 'bool' },
   { env: 'RAG_EMBEDDING_MODEL', path: 'rag.embedding_model', type: 'string' },
   { env: 'RAG_WORKER_CONCURRENCY', path: 'rag.worker.concurrency', type: 'int' },

@@ -130,3 +130,30 @@ describe.each(databaseVariants())('virtual keys and the admin API (%s)', (kind) 
     }
   });
 });
+
+describe('usage accounting switched off (USAGE_ENABLED=false)', () => {
+  let database: TestDatabase;
+  let gantry: GantryProcess;
+
+  beforeAll(async () => {
+    database = await createTestDatabase('pglite');
+    gantry = await startStateGantry({
+      env: { DATA_DIR: database.dataDir, USAGE_ENABLED: 'false' },
+    });
+  }, 90_000);
+
+  afterAll(async () => {
+    await gantry?.stop();
+    await database?.drop();
+  });
+
+  it('serves requests and records no usage for them', async () => {
+    const created = await admin(gantry, 'POST', '/admin/keys', { name: 'unaccounted' });
+    for (let index = 0; index < 3; index += 1)
+      expect((await chat(gantry, created.body.key)).status).toBe(200);
+    expect((await chat(gantry, MASTER_KEY)).status).toBe(200);
+    const byModel = await admin(gantry, 'GET', '/admin/usage?group_by=model');
+    expect(byModel.status).toBe(200);
+    expect(byModel.body.data).toEqual([]);
+  });
+});
