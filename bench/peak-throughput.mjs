@@ -1,13 +1,14 @@
 // Peak throughput: closed loop at a fixed concurrency (autocannon), which is the right tool for
 // "how many requests a second at most", and the wrong one for latency (see open-loop.mjs).
 import autocannon from 'autocannon';
-import { treeCpuSeconds } from './processes.mjs';
+import { threadCpuSeconds, treeCpuSeconds } from './processes.mjs';
 
 const CHAT_BODY = JSON.stringify({ model: 'bench', messages: [{ role: 'user', content: 'Say hello.' }] });
 
 /** Runs autocannon against the target; also reports the target's CPU time per request. */
 export async function peakThroughput({ target, connections = 64, durationS }) {
   const cpuBefore = treeCpuSeconds(target.pid);
+  const threadsBefore = threadCpuSeconds(target.pid);
   const result = await autocannon({
     url: `${target.origin}/v1/chat/completions`,
     method: 'POST',
@@ -18,6 +19,7 @@ export async function peakThroughput({ target, connections = 64, durationS }) {
     duration: durationS,
   });
   const cpuSeconds = treeCpuSeconds(target.pid) - cpuBefore;
+  const threadsAfter = threadCpuSeconds(target.pid);
   const ok = result['2xx'];
   return {
     connections,
@@ -30,5 +32,9 @@ export async function peakThroughput({ target, connections = 64, durationS }) {
     latencyMs: { p50: result.latency.p50, p99: result.latency.p99 },
     targetCpuSeconds: cpuSeconds,
     cpuMicrosPerRequest: ok > 0 ? (cpuSeconds * 1e6) / ok : Number.NaN,
+    /** The same split by thread (see threadCpuSeconds). */
+    threadCpuSeconds: Object.fromEntries(
+      Object.keys(threadsAfter).map((kind) => [kind, threadsAfter[kind] - threadsBefore[kind]]),
+    ),
   };
 }

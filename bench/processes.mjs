@@ -168,6 +168,43 @@ export function treeCpuSeconds(pid) {
   return ticks / 100;
 }
 
+/**
+ * CPU seconds used so far by the tree, split by thread: each process's main thread (the event loop),
+ * worker threads (Gantry's embedded database runs on one), V8's helper threads (garbage collection
+ * and compilation, named V8Worker) and the rest (libuv's thread pool and others).
+ */
+export function threadCpuSeconds(pid) {
+  const split = { main: 0, workers: 0, v8: 0, other: 0 };
+  for (const each of processTree(pid)) {
+    let tids = [];
+    try {
+      tids = readdirSync(`/proc/${each}/task`);
+    } catch {
+      continue; // gone
+    }
+    for (const tid of tids) {
+      try {
+        const stat = readFileSync(`/proc/${each}/task/${tid}/stat`, 'utf8');
+        const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        const seconds = (Number(fields[11]) + Number(fields[12])) / 100;
+        const kind =
+          tid === String(each)
+            ? 'main'
+            : name === 'WorkerThread'
+              ? 'workers'
+              : name.startsWith('V8Worker')
+                ? 'v8'
+                : 'other';
+        split[kind] += seconds;
+      } catch {
+        // the thread ended
+      }
+    }
+  }
+  return split;
+}
+
 /** Samples the tree's RSS every `everyMs` until stopped; returns {peak, samples:[{t, mb}]}. */
 export function sampleRss(pid, everyMs = 250) {
   const startedAt = performance.now();

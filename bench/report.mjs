@@ -6,6 +6,13 @@ const ms = (value) => (Number.isFinite(value) ? round(value, value < 10 ? 2 : 1)
 /** A difference with its sign: +0.4, -1.2. */
 const signed = (value) => (value < 0 ? `-${ms(-value)}` : `+${ms(value)}`);
 const int = (value) => (Number.isFinite(value) ? Math.round(value).toLocaleString('en-US') : '—');
+/** Thread CPU seconds (threadCpuSeconds in processes.mjs) as µs per request. */
+const perRequest = (seconds, ok) =>
+  Object.fromEntries(
+    Object.entries(seconds).map(([kind, value]) => [kind, ok > 0 ? (value * 1e6) / ok : NaN]),
+  );
+const byThread = (micros) =>
+  micros ? ['main', 'workers', 'v8', 'other'].map((kind) => int(micros[kind])).join(' / ') : '—';
 const table = (head, rows) =>
   [
     `| ${head.join(' | ')} |`,
@@ -236,7 +243,7 @@ export function renderMarkdown(results) {
     );
     out.push('');
     out.push(
-      'On a shared core the req/s column measures the share of the core a target got as much as the target; CPU time per request does not, so "req/s per busy core" is what each would do with a core to itself.',
+      "On a shared core the req/s column measures the share of the core a target got as much as the target; CPU time per request does not, so \"req/s per busy core\" is what each would do with a core to itself. The Fastify proxy is the framework floor: the bare proxy's job done on Fastify, parsing and re-serializing both JSON bodies (`bench/fastify-proxy.mjs`); the gap from it to Gantry is Gantry's own work. By thread: the event loop, worker threads (Gantry's embedded database), V8's helper threads (garbage collection, compilation) and the rest.",
     );
     out.push('');
     out.push(
@@ -248,6 +255,7 @@ export function renderMarkdown(results) {
           'vs Portkey',
           'target CPU µs/request',
           'req/s per busy core (10⁶ / CPU µs)',
+          'µs by thread: main / workers / V8 / other',
           'p50 / p99 ms',
           'non-2xx / errors',
         ],
@@ -258,6 +266,7 @@ export function renderMarkdown(results) {
           portkey ? `${round(row.requestsPerSecond / portkey.requestsPerSecond, 2)}×` : '—',
           int(row.cpuMicrosPerRequest),
           int(1e6 / row.cpuMicrosPerRequest),
+          byThread(row.threadCpuSeconds && perRequest(row.threadCpuSeconds, row.ok)),
           `${ms(row.latencyMs.p50)} / ${ms(row.latencyMs.p99)}`,
           `${row.non2xx} / ${row.errors}`,
         ]),
@@ -271,17 +280,25 @@ export function renderMarkdown(results) {
     out.push('#### Cost of each default feature (Gantry, 1 worker, same closed-loop run)');
     out.push('');
     out.push(
-      'CPU per request is the steadier number on a shared machine; the difference to the defaults row is what the feature costs. The variants run side by side and are measured in alternating rounds; the per-round figures show the noise.',
+      'CPU per request is the steadier number on a shared machine; the difference to the defaults row is what the feature costs. The variants run side by side and are measured in alternating rounds; the per-round figures show the noise. Usage accounting is a default too: one row per request into the embedded database, which runs on a worker thread of the same process.',
     );
     out.push('');
     out.push(
       table(
-        ['variant', 'req/s', 'CPU µs/request', 'per round', 'saved vs defaults'],
+        [
+          'variant',
+          'req/s',
+          'CPU µs/request',
+          'per round',
+          'µs by thread: main / workers / V8 / other',
+          'saved vs defaults',
+        ],
         results.features.map((row) => [
           row.variant,
           int(row.requestsPerSecond),
           int(row.cpuMicrosPerRequest),
           row.cpuMicrosPerRound?.join(' / ') ?? '—',
+          byThread(row.cpuMicrosPerRequestByThread),
           row === base ? '—' : `${int(base.cpuMicrosPerRequest - row.cpuMicrosPerRequest)} µs`,
         ]),
       ),

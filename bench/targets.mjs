@@ -72,6 +72,25 @@ export async function startBareProxy({ upstream, cores }) {
   };
 }
 
+/** The framework floor (fastify-proxy.mjs): Fastify and undici doing the bare proxy's job. */
+export async function startFastifyProxy({ upstream, cores }) {
+  const handle = await startProcess({
+    name: 'fastify proxy',
+    command: process.execPath,
+    args: [join(BENCH_DIR, 'fastify-proxy.mjs'), upstream.origin],
+    cores,
+    ready: portLine,
+  });
+  return {
+    name: 'Fastify proxy (framework floor)',
+    origin: `http://127.0.0.1:${handle.info.port}`,
+    headers: JSON_HEADERS,
+    pid: handle.pid,
+    cores: handle.cores,
+    stop: handle.stop,
+  };
+}
+
 function gantryConfigYaml({ upstream, workers }) {
   return [
     'app:',
