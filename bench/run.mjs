@@ -333,6 +333,11 @@ try {
         env: { ACCESS_LOG: 'false', METRICS_ENABLED: 'false', USAGE_ENABLED: 'false' },
         auth: false,
       },
+      // All defaults on, but the database is a PostgreSQL server (as in the Compose stack and on
+      // Kubernetes) instead of the embedded one: the usage rows are written by another process.
+      ...(databaseUrl
+        ? [{ variant: 'PostgreSQL server (DATABASE_URL)', env: { DATABASE_URL: databaseUrl }, auth: true }]
+        : []),
     ];
     results.features = [];
     // All variants run side by side (each idle while another is measured) and are measured in
