@@ -54,16 +54,17 @@ export async function startUpstream({ cores }) {
   };
 }
 
-export async function startBareProxy({ upstream, cores }) {
+/** A one-file proxy in bench/ pointed at the upstream; it prints {"port":N} once listening. */
+async function startProxyScript({ name, script, upstream, cores }) {
   const handle = await startProcess({
-    name: 'bare proxy',
+    name,
     command: process.execPath,
-    args: [join(BENCH_DIR, 'bare-proxy.mjs'), upstream.origin],
+    args: [join(BENCH_DIR, script), upstream.origin],
     cores,
     ready: portLine,
   });
   return {
-    name: 'bare proxy (floor)',
+    name,
     origin: `http://127.0.0.1:${handle.info.port}`,
     headers: JSON_HEADERS,
     pid: handle.pid,
@@ -72,23 +73,18 @@ export async function startBareProxy({ upstream, cores }) {
   };
 }
 
+export function startBareProxy({ upstream, cores }) {
+  return startProxyScript({ name: 'bare proxy (floor)', script: 'bare-proxy.mjs', upstream, cores });
+}
+
 /** The framework floor (fastify-proxy.mjs): Fastify and undici doing the bare proxy's job. */
-export async function startFastifyProxy({ upstream, cores }) {
-  const handle = await startProcess({
-    name: 'fastify proxy',
-    command: process.execPath,
-    args: [join(BENCH_DIR, 'fastify-proxy.mjs'), upstream.origin],
-    cores,
-    ready: portLine,
-  });
-  return {
+export function startFastifyProxy({ upstream, cores }) {
+  return startProxyScript({
     name: 'Fastify proxy (framework floor)',
-    origin: `http://127.0.0.1:${handle.info.port}`,
-    headers: JSON_HEADERS,
-    pid: handle.pid,
-    cores: handle.cores,
-    stop: handle.stop,
-  };
+    script: 'fastify-proxy.mjs',
+    upstream,
+    cores,
+  });
 }
 
 function gantryConfigYaml({ upstream, workers }) {
