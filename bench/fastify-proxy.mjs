@@ -1,9 +1,8 @@
 // The framework floor: the bare proxy's work done the way Gantry does it, on the framework Gantry
 // uses, for the non-stream chat of the throughput scenario. Fastify in, undici Pool out; the JSON
 // request is parsed and serialized again, the JSON answer parsed and sent as an object (Fastify
-// serializes it). No hooks,
-// logging, metrics, auth, validation or accounting: the distance from the bare proxy to this is what
-// the framework costs, and from this to Gantry what Gantry's own work costs.
+// serializes it). No hooks, logging, metrics, auth, validation or accounting: the distance from the
+// bare proxy to this is what the framework costs, and from this to Gantry what Gantry's own work costs.
 //   node bench/fastify-proxy.mjs http://127.0.0.1:UPSTREAM → prints {"port":N} when listening.
 import Fastify from 'fastify';
 import { Pool } from 'undici';

@@ -298,7 +298,7 @@ export function renderMarkdown(results) {
           int(row.requestsPerSecond),
           int(row.cpuMicrosPerRequest),
           row.cpuMicrosPerRound?.join(' / ') ?? '—',
-          byThread(row.cpuMicrosPerRequestByThread),
+          byThread(row.threadCpuSeconds && perRequest(row.threadCpuSeconds, row.ok)),
           row === base ? '—' : `${int(base.cpuMicrosPerRequest - row.cpuMicrosPerRequest)} µs`,
         ]),
       ),
