@@ -16,7 +16,14 @@ export async function withDatabase<T>(
   const logger = createLogger({ ...config, logging: { ...config.logging, level: 'warn' } });
   let handle: Awaited<ReturnType<typeof openDatabase>>;
   try {
-    handle = await openDatabase({ url: config.database.url, dataDir: config.database.data_dir }, logger);
+    handle = await openDatabase(
+      {
+        url: config.database.url,
+        dataDir: config.database.data_dir,
+        sharedBuffers: config.database.shared_buffers,
+      },
+      logger,
+    );
   } catch (error) {
     process.stderr.write(`gantry: ${(error as Error).message}\n`);
     process.exit(1);

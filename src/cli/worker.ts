@@ -76,7 +76,14 @@ export function workerCommand() {
       // Listening before the database opens: /health answers while the embedded database starts.
       if (config.server.port !== 0) server.listen(config.server.port, config.server.host);
       try {
-        handle = await openDatabase({ url: config.database.url, dataDir: config.database.data_dir }, logger);
+        handle = await openDatabase(
+          {
+            url: config.database.url,
+            dataDir: config.database.data_dir,
+            sharedBuffers: config.database.shared_buffers,
+          },
+          logger,
+        );
         await migrate(handle.db, logger);
       } catch (error) {
         process.stderr.write(`gantry: ${(error as Error).message}\n`);

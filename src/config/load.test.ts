@@ -103,6 +103,15 @@ describe('loadConfig', () => {
     expect(config.models[1]!.deployments[0]!.baseUrl).toBe('http://127.0.0.1:11434/v1');
   });
 
+  it('sizes the embedded database page cache at 16MB unless told otherwise, within 128kB–1GB', () => {
+    expect(loadConfig({ env: {} }).database.shared_buffers).toBe('16MB');
+    expect(loadConfig({ env: { DATABASE_SHARED_BUFFERS: '64MB' } }).database.shared_buffers).toBe('64MB');
+    for (const value of ['16', '16mb', '64kB', '2GB']) {
+      const problems = problemsOf(() => loadConfig({ env: { DATABASE_SHARED_BUFFERS: value } }));
+      expect(problems.join('\n')).toMatch(/database\.shared_buffers: must be a size from 128kB to 1GB/);
+    }
+  });
+
   it('reports every problem, each naming its setting and the expected form', () => {
     const file = tempFile(
       'gantry.yaml',

@@ -22,6 +22,20 @@ export const PROVIDER_KINDS = [
 ] as const;
 export type ProviderKind = (typeof PROVIDER_KINDS)[number];
 
+/**
+ * PGlite sizes Postgres's page cache at 128 MB, most of an idle Gantry's memory; usage writes and key
+ * lookups measured no slower at 16 MB (docs/benchmarks.md, round eight).
+ */
+export const DEFAULT_SHARED_BUFFERS = '16MB';
+
+const SIZE_UNITS_KB: Readonly<Record<string, number>> = { kB: 1, MB: 1024, GB: 1024 * 1024 };
+
+/** A Postgres memory size ("128kB", "16MB", "1GB") in kB, or undefined when it is not one. */
+export function sizeInKilobytes(value: string): number | undefined {
+  const match = /^(\d+)(kB|MB|GB)$/.exec(value);
+  return match ? Number(match[1]) * SIZE_UNITS_KB[match[2]!]! : undefined;
+}
+
 const timeoutsSchema = z
   .object({
     /** TCP/TLS connect. */
@@ -232,7 +246,18 @@ export const configSchema = z
       .strict()
       .prefault({}),
     database: z
-      .object({ url: z.string().optional(), data_dir: z.string().default('./data') })
+      .object({
+        url: z.string().optional(),
+        data_dir: z.string().default('./data'),
+        /** The embedded database's page cache (Postgres shared_buffers); not used with `url`. */
+        shared_buffers: z
+          .string()
+          .refine((value) => {
+            const kilobytes = sizeInKilobytes(value);
+            return kilobytes !== undefined && kilobytes >= 128 && kilobytes <= 1024 * 1024;
+          }, 'must be a size from 128kB to 1GB, such as 16MB')
+          .default(DEFAULT_SHARED_BUFFERS),
+      })
       .strict()
       .prefault({}),
     redis: z.object({ url: z.string().optional() }).strict().prefault({}),

@@ -199,7 +199,11 @@ export async function createState(config: Config, options: StateOptions): Promis
       ]);
       // Idempotent: a failed start (database not up yet) is retried by serve.
       database ??= await openDatabase(
-        { url: config.database.url, dataDir: config.database.data_dir },
+        {
+          url: config.database.url,
+          dataDir: config.database.data_dir,
+          sharedBuffers: config.database.shared_buffers,
+        },
         logger,
       );
       await migrate(database.db, logger);

@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Kysely, PostgresDialect, sql } from 'kysely';
+import { DEFAULT_SHARED_BUFFERS } from '../config/schema.js';
 import type { Logger } from '../telemetry/logger.js';
 import { describeConnectionError } from './describe-connection-error.js';
 import { pgliteDialect } from './pglite-dialect.js';
@@ -18,6 +19,8 @@ export interface DatabaseHandle {
 export interface DatabaseSettings {
   readonly url: string | undefined;
   readonly dataDir: string;
+  /** The embedded database's shared_buffers (database.shared_buffers); its default when unset. */
+  readonly sharedBuffers?: string | undefined;
 }
 
 const POOL_SIZE = 10;
@@ -28,7 +31,9 @@ const CONNECT_TIMEOUT_MS = 5_000;
  * connection and throws an Error naming the setting when it fails.
  */
 export async function openDatabase(settings: DatabaseSettings, logger: Logger): Promise<DatabaseHandle> {
-  return settings.url ? openPostgres(settings.url, logger) : openPglite(settings.dataDir);
+  return settings.url
+    ? openPostgres(settings.url, logger)
+    : openPglite(settings.dataDir, settings.sharedBuffers ?? DEFAULT_SHARED_BUFFERS);
 }
 
 async function openPostgres(url: string, logger: Logger): Promise<DatabaseHandle> {
@@ -60,14 +65,14 @@ async function openPostgres(url: string, logger: Logger): Promise<DatabaseHandle
   };
 }
 
-async function openPglite(dataDir: string): Promise<DatabaseHandle> {
+async function openPglite(dataDir: string, sharedBuffers: string): Promise<DatabaseHandle> {
   const directory = resolve(dataDir, 'pglite');
   mkdirSync(directory, { recursive: true });
   const lockFile = join(resolve(dataDir), 'pglite.lock');
   claimDataDir(lockFile);
   let database: EmbeddedDatabase;
   try {
-    database = await openEmbeddedDatabase(directory);
+    database = await openEmbeddedDatabase(directory, sharedBuffers);
   } catch (error) {
     rmSync(lockFile, { force: true });
     throw new Error(

@@ -2,7 +2,7 @@ import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { PGlite } from '@electric-sql/pglite';
 import { vector } from '@electric-sql/pglite/vector';
-import type { PgliteRequest, PgliteResponse } from './pglite-worker-client.js';
+import type { PgliteRequest, PgliteResponse, PgliteThreadData } from './pglite-worker-client.js';
 
 /**
  * The embedded database's own thread. PGlite runs Postgres as WebAssembly on the thread that calls
@@ -10,7 +10,7 @@ import type { PgliteRequest, PgliteResponse } from './pglite-worker-client.js';
  * probes, streams and every request. Here it only ever blocks itself.
  */
 const port = parentPort!;
-const { directory } = workerData as { directory: string };
+const { directory, sharedBuffers } = workerData as PgliteThreadData;
 
 // Requests before bookkeeping: on a busy core a usage batch (tens of milliseconds of WebAssembly)
 // would otherwise take turns with the event loop and show up in the latency tail. Nice 10 gives this
@@ -33,7 +33,14 @@ function errorFields(error: unknown) {
 
 try {
   // pgvector, for RAG (src/rag); loading it does not create it in the database.
-  const database = await PGlite.create(directory, { extensions: { vector } });
+  const database = await PGlite.create(directory, {
+    // Where Gantry's tables have always been: PGlite 0.3, which Gantry used first, connected to
+    // template1; later versions default to postgres, where a data directory from then looks empty.
+    database: 'template1',
+    extensions: { vector },
+    // On the command line, so it holds over postgresql.conf; PGlite's own start parameters kept.
+    startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${sharedBuffers}`],
+  });
   port.on('message', async (request: PgliteRequest) => {
     let response: PgliteResponse;
     try {

@@ -1,9 +1,23 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { Worker } from 'node:worker_threads';
 
 export type PgliteRequest =
   | { id: number; kind: 'exec'; sql: string }
   | { id: number; kind: 'query'; sql: string; params: unknown[] }
   | { id: number; kind: 'close' };
+
+/** What the thread is started with. */
+export interface PgliteThreadData {
+  readonly directory: string;
+  /** Postgres `shared_buffers`, e.g. "16MB". */
+  readonly sharedBuffers: string;
+}
+
+const execFileAsync = promisify(execFile);
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
@@ -24,24 +38,29 @@ function toError(fields: Record<string, unknown>): Error {
 }
 
 /**
- * The thread's entry: the compiled module next to this one. Run from source (tsx, vitest), worker
- * threads cannot load TypeScript, so the compiled copy under dist/ is used (npm test builds first).
+ * A compiled module next to this one (the thread's entry, the initdb process's). Run from source
+ * (tsx, vitest), threads and child processes cannot load TypeScript, so the compiled copy under dist/
+ * is used (npm test builds first).
  */
-function threadEntry(): URL {
-  if (!import.meta.url.endsWith('.ts')) return new URL('./pglite-thread.js', import.meta.url);
-  return new URL('../../dist/storage/pglite-thread.js', import.meta.url);
+function compiledEntry(name: string): URL {
+  if (!import.meta.url.endsWith('.ts')) return new URL(`./${name}.js`, import.meta.url);
+  return new URL(`../../dist/storage/${name}.js`, import.meta.url);
 }
 
-/** Starts PGlite on its own thread and resolves once it has opened `directory`. */
-export async function openEmbeddedDatabase(directory: string): Promise<EmbeddedDatabase> {
-  const worker = new Worker(threadEntry(), { workerData: { directory } });
-  const pending = new Map<
-    number,
-    { resolve: (value: PgliteResponse) => void; reject: (error: Error) => void }
-  >();
-  let nextId = 0;
-  let closed = false;
+/** Creates a new data directory in a child process (see pglite-initdb.ts for why not here). */
+async function createDataDirectory(directory: string): Promise<void> {
+  try {
+    await execFileAsync(process.execPath, [fileURLToPath(compiledEntry('pglite-initdb')), directory]);
+  } catch (error) {
+    const { stderr } = error as { stderr?: string };
+    const detail = stderr?.trim().split('\n').at(-1);
+    throw new Error(`creating the data directory failed${detail ? `: ${detail}` : ''}`);
+  }
+}
 
+/** Starts the thread and resolves with it once PGlite has opened `directory`. */
+async function startThread(workerData: PgliteThreadData): Promise<Worker> {
+  const worker = new Worker(compiledEntry('pglite-thread'), { workerData });
   await new Promise<void>((resolve, reject) => {
     const onExit = (code: number) => reject(new Error(`the embedded database thread exited with ${code}`));
     worker.once('error', reject);
@@ -56,6 +75,27 @@ export async function openEmbeddedDatabase(directory: string): Promise<EmbeddedD
       }
     });
   });
+  return worker;
+}
+
+/**
+ * Starts PGlite on its own thread and resolves once it has opened `directory`. `sharedBuffers` is
+ * Postgres's page cache (`shared_buffers`), which PGlite would otherwise size at 128 MB.
+ */
+export async function openEmbeddedDatabase(
+  directory: string,
+  sharedBuffers: string,
+): Promise<EmbeddedDatabase> {
+  const workerData: PgliteThreadData = { directory, sharedBuffers };
+  if (!existsSync(join(directory, 'PG_VERSION'))) await createDataDirectory(directory);
+  const worker = await startThread(workerData);
+  const pending = new Map<
+    number,
+    { resolve: (value: PgliteResponse) => void; reject: (error: Error) => void }
+  >();
+  let nextId = 0;
+  let closed = false;
+
   worker.on('message', (response: PgliteResponse) => {
     const waiter = pending.get(response.id);
     if (!waiter) return;

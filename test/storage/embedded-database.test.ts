@@ -1,0 +1,116 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Kysely, sql } from 'kysely';
+// The PGlite that Gantry shipped with first (a devDependency under another name), for the upgrade test.
+import { PGlite as LegacyPGlite } from 'pglite-0-3';
+import { vector as legacyVector } from 'pglite-0-3/vector';
+import pino from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createKeyStore } from '../../src/keys/key-store.js';
+import { migrate } from '../../src/storage/migrate.js';
+import { openDatabase } from '../../src/storage/open-database.js';
+import { pgliteDialect } from '../../src/storage/pglite-dialect.js';
+import type { EmbeddedDatabase } from '../../src/storage/pglite-worker-client.js';
+import type { Database } from '../../src/storage/tables.js';
+import { createUsageStore } from '../../src/usage/usage-store.js';
+
+const logger = pino({ level: 'silent' });
+
+/** The shape Gantry's Kysely dialect expects, over a PGlite 0.3 instance on this thread. */
+function legacyEmbedded(database: LegacyPGlite): EmbeddedDatabase {
+  return {
+    async exec(text) {
+      const last = (await database.exec(text)).at(-1);
+      return { rows: last?.rows ?? [], affectedRows: last?.affectedRows };
+    },
+    async query(text, params) {
+      const result = await database.query(text, params);
+      return { rows: result.rows, affectedRows: result.affectedRows };
+    },
+    close: () => database.close(),
+    get closed() {
+      return database.closed;
+    },
+  };
+}
+
+async function sharedBuffersOf(db: Database): Promise<string> {
+  const result = await sql<{ shared_buffers: string }>`show shared_buffers`.execute(db);
+  return result.rows[0]!.shared_buffers;
+}
+
+describe('the embedded database (PGlite)', () => {
+  const dataDirs: string[] = [];
+  const newDataDir = () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gantry-embedded-'));
+    dataDirs.push(dir);
+    return dir;
+  };
+  afterEach(() => {
+    for (const dir of dataDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('runs with a 16MB page cache by default (PGlite alone: 128MB) and with database.shared_buffers when set', async () => {
+    const dataDir = newDataDir();
+    const byDefault = await openDatabase({ url: undefined, dataDir }, logger);
+    try {
+      expect(await sharedBuffersOf(byDefault.db)).toBe('16MB');
+    } finally {
+      await byDefault.close();
+    }
+    const configured = await openDatabase({ url: undefined, dataDir, sharedBuffers: '2MB' }, logger);
+    try {
+      expect(await sharedBuffersOf(configured.db)).toBe('2MB');
+    } finally {
+      await configured.close();
+    }
+  }, 120_000);
+
+  it('opens a data directory written by PGlite 0.3 (earlier Gantry) with its keys, usage and vectors', async () => {
+    const dataDir = newDataDir();
+    // As earlier Gantry wrote it: PGlite 0.3's defaults, the same directory layout, no checkpoint at
+    // the end (the last writes are in the write-ahead log only).
+    const legacy = await LegacyPGlite.create(join(dataDir, 'pglite'), {
+      extensions: { vector: legacyVector },
+    });
+    const before: Database = new Kysely({ dialect: pgliteDialect(legacyEmbedded(legacy)) });
+    await migrate(before, logger);
+    const { record } = await createKeyStore(before).create({ name: 'written by 0.3' });
+    await createUsageStore(before).insert([
+      {
+        id: crypto.randomUUID(),
+        requestId: 'req_before_upgrade',
+        keyId: record.id,
+        alias: 'mock',
+        deployment: 'mock/mock',
+        upstreamModel: 'mock',
+        promptTokens: 7,
+        completionTokens: 3,
+        cachedTokens: 0,
+        costUsd: 0.25,
+        latencyMs: 10,
+        ttftMs: null,
+        status: 200,
+        cacheHit: false,
+        createdAt: new Date(),
+      },
+    ]);
+    await sql`create extension if not exists vector`.execute(before);
+    await sql`create table legacy_vectors (id int primary key, embedding vector(3))`.execute(before);
+    await sql`insert into legacy_vectors values (1, '[1,0,0]'), (2, '[0,1,0]')`.execute(before);
+    await before.destroy();
+
+    const after = await openDatabase({ url: undefined, dataDir }, logger);
+    try {
+      expect(await migrate(after.db, logger)).toEqual([]);
+      expect(await createKeyStore(after.db).get(record.id)).toMatchObject({ name: 'written by 0.3' });
+      expect(await createUsageStore(after.db).spentSince(record.id, new Date(0))).toBe(0.25);
+      const nearest = await sql<{ id: number }>`
+        select id from legacy_vectors order by embedding <-> '[0.1,0.9,0]' limit 1`.execute(after.db);
+      expect(nearest.rows).toEqual([{ id: 2 }]);
+    } finally {
+      await after.close();
+    }
+  }, 120_000);
+});
