@@ -1,3 +1,4 @@
+import { setPriority } from 'node:os';
 import { PGlite } from '@electric-sql/pglite';
 
 /**
@@ -11,5 +12,17 @@ if (!directory) {
   process.stderr.write('usage: pglite-initdb <data directory>\n');
   process.exit(2);
 }
+// Background work, like the database thread: requests served meanwhile (the first ones need no
+// database) go first on a shared core.
+try {
+  setPriority(10);
+} catch {
+  // not permitted here: the process keeps its priority
+}
+// Started by fork(): when the gateway goes away (killed, crashed), this exits at its next chance
+// (initdb itself is synchronous and runs to its end); what it made stays under the staging name,
+// which the next start clears.
+process.on('disconnect', () => process.exit(1));
 const database = await PGlite.create(directory);
 await database.close();
+process.exit(0);

@@ -1,8 +1,8 @@
-import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { fork } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { Worker } from 'node:worker_threads';
 
 export type PgliteRequest =
@@ -16,8 +16,6 @@ export interface PgliteThreadData {
   /** Postgres `shared_buffers`, e.g. "16MB". */
   readonly sharedBuffers: string;
 }
-
-const execFileAsync = promisify(execFile);
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
@@ -47,15 +45,34 @@ function compiledEntry(name: string): URL {
   return new URL(`../../dist/storage/${name}.js`, import.meta.url);
 }
 
-/** Creates a new data directory in a child process (see pglite-initdb.ts for why not here). */
+/**
+ * Creates a new data directory in a child process (see pglite-initdb.ts for why not here), under a
+ * staging name renamed into place once complete: a start cut off while creating it (killed, out of
+ * memory) leaves no half-made directory that the next start would take for a database.
+ */
 async function createDataDirectory(directory: string): Promise<void> {
-  try {
-    await execFileAsync(process.execPath, [fileURLToPath(compiledEntry('pglite-initdb')), directory]);
-  } catch (error) {
-    const { stderr } = error as { stderr?: string };
-    const detail = stderr?.trim().split('\n').at(-1);
-    throw new Error(`creating the data directory failed${detail ? `: ${detail}` : ''}`);
+  const parent = dirname(directory);
+  const prefix = `${basename(directory)}.creating-`;
+  for (const stale of readdirSync(parent).filter((name) => name.startsWith(prefix))) {
+    rmSync(join(parent, stale), { recursive: true, force: true });
   }
+  const staging = join(parent, `${prefix}${process.pid}`);
+  const child = fork(fileURLToPath(compiledEntry('pglite-initdb')), [staging], {
+    execArgv: [],
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-4_000);
+  });
+  const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
+  if (code !== 0) {
+    rmSync(staging, { recursive: true, force: true });
+    const detail = stderr.trim().split('\n').at(-1) || `exit ${code ?? signal}`;
+    throw new Error(`creating the data directory failed: ${detail}`);
+  }
+  // Replaces the empty directory the caller made (rename(2) may replace an empty directory).
+  renameSync(staging, directory);
 }
 
 /** Starts the thread and resolves with it once PGlite has opened `directory`. */

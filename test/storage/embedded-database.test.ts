@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kysely, sql } from 'kysely';
@@ -65,6 +65,22 @@ describe('the embedded database (PGlite)', () => {
     } finally {
       await configured.close();
     }
+  }, 120_000);
+
+  it('creates a new data directory under a staging name and clears what a cut-off creation left', async () => {
+    const dataDir = newDataDir();
+    // What a start killed while creating the directory leaves: a half-made copy under the staging name.
+    const leftover = join(dataDir, 'pglite.creating-99999');
+    mkdirSync(leftover);
+    writeFileSync(join(leftover, 'PG_VERSION'), '17\n');
+    const handle = await openDatabase({ url: undefined, dataDir }, logger);
+    try {
+      expect((await sql<{ one: number }>`select 1 as one`.execute(handle.db)).rows).toEqual([{ one: 1 }]);
+    } finally {
+      await handle.close();
+    }
+    expect(readdirSync(dataDir).sort()).toEqual(['pglite']);
+    expect(readFileSync(join(dataDir, 'pglite', 'PG_VERSION'), 'utf8').trim()).toBe('17');
   }, 120_000);
 
   it('opens a data directory written by PGlite 0.3 (earlier Gantry) with its keys, usage and vectors', async () => {
