@@ -23,8 +23,8 @@ export const PROVIDER_KINDS = [
 export type ProviderKind = (typeof PROVIDER_KINDS)[number];
 
 /**
- * PGlite sizes Postgres's page cache at 128 MB, most of an idle Gantry's memory; usage writes and key
- * lookups measured no slower at 16 MB (docs/benchmarks.md, round eight).
+ * PGlite sizes Postgres's page cache at 128 MB, the largest part of an idle Gantry's memory; usage
+ * inserts measured no slower at 16 MB, up to 500,000 rows (docs/benchmarks.md, round eight).
  */
 export const DEFAULT_SHARED_BUFFERS = '16MB';
 
