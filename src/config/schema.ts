@@ -31,7 +31,7 @@ export const DEFAULT_SHARED_BUFFERS = '16MB';
 const SIZE_UNITS_KB: Readonly<Record<string, number>> = { kB: 1, MB: 1024, GB: 1024 * 1024 };
 
 /** A Postgres memory size ("128kB", "16MB", "1GB") in kB, or undefined when it is not one. */
-export function sizeInKilobytes(value: string): number | undefined {
+function sizeInKilobytes(value: string): number | undefined {
   const match = /^(\d+)(kB|MB|GB)$/.exec(value);
   return match ? Number(match[1]) * SIZE_UNITS_KB[match[2]!]! : undefined;
 }
