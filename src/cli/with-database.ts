@@ -8,7 +8,7 @@ export async function withDatabase<T>(
   work: (db: Database, logger: Logger, applied: readonly number[]) => Promise<T>,
 ): Promise<T> {
   // Loaded on use, so that `gantry version` or `healthcheck` does not load the database layer.
-  const [{ migrate }, { openDatabase }, { createLogger }] = await Promise.all([
+  const [{ migrate }, { databaseSettings, openDatabase }, { createLogger }] = await Promise.all([
     import('../storage/migrate.js'),
     import('../storage/open-database.js'),
     import('../telemetry/logger.js'),
@@ -16,14 +16,7 @@ export async function withDatabase<T>(
   const logger = createLogger({ ...config, logging: { ...config.logging, level: 'warn' } });
   let handle: Awaited<ReturnType<typeof openDatabase>>;
   try {
-    handle = await openDatabase(
-      {
-        url: config.database.url,
-        dataDir: config.database.data_dir,
-        sharedBuffers: config.database.shared_buffers,
-      },
-      logger,
-    );
+    handle = await openDatabase(databaseSettings(config.database), logger);
   } catch (error) {
     process.stderr.write(`gantry: ${(error as Error).message}\n`);
     process.exit(1);

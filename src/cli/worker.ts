@@ -39,14 +39,19 @@ export function workerCommand() {
         },
       });
       // Loaded on use, so that other commands do not load RAG and the database layer.
-      const [{ createRag }, { migrate }, { openDatabase }, { createLogger }, { createMetrics }] =
-        await Promise.all([
-          import('../rag/create-rag.js'),
-          import('../storage/migrate.js'),
-          import('../storage/open-database.js'),
-          import('../telemetry/logger.js'),
-          import('../telemetry/metrics.js'),
-        ]);
+      const [
+        { createRag },
+        { migrate },
+        { databaseSettings, openDatabase },
+        { createLogger },
+        { createMetrics },
+      ] = await Promise.all([
+        import('../rag/create-rag.js'),
+        import('../storage/migrate.js'),
+        import('../storage/open-database.js'),
+        import('../telemetry/logger.js'),
+        import('../telemetry/metrics.js'),
+      ]);
       const logger = createLogger(config).child({ component: 'rag-worker' });
       const metrics = createMetrics();
       let handle: DatabaseHandle | undefined;
@@ -76,14 +81,7 @@ export function workerCommand() {
       // Listening before the database opens: /health answers while the embedded database starts.
       if (config.server.port !== 0) server.listen(config.server.port, config.server.host);
       try {
-        handle = await openDatabase(
-          {
-            url: config.database.url,
-            dataDir: config.database.data_dir,
-            sharedBuffers: config.database.shared_buffers,
-          },
-          logger,
-        );
+        handle = await openDatabase(databaseSettings(config.database), logger);
         await migrate(handle.db, logger);
       } catch (error) {
         process.stderr.write(`gantry: ${(error as Error).message}\n`);

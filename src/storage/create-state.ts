@@ -192,20 +192,13 @@ export async function createState(config: Config, options: StateOptions): Promis
     ],
     async start() {
       // The database layer loads here, after the listener is open: a cold start answers sooner.
-      const [{ openDatabase }, { migrate }, { createUsageStore }] = await Promise.all([
+      const [{ databaseSettings, openDatabase }, { migrate }, { createUsageStore }] = await Promise.all([
         import('./open-database.js'),
         import('./migrate.js'),
         import('../usage/usage-store.js'),
       ]);
       // Idempotent: a failed start (database not up yet) is retried by serve.
-      database ??= await openDatabase(
-        {
-          url: config.database.url,
-          dataDir: config.database.data_dir,
-          sharedBuffers: config.database.shared_buffers,
-        },
-        logger,
-      );
+      database ??= await openDatabase(databaseSettings(config.database), logger);
       await migrate(database.db, logger);
       keyStore = createKeyStore(database.db);
       usageStore = createUsageStore(database.db);

@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Kysely, PostgresDialect, sql } from 'kysely';
+import type { Config } from '../config/load.js';
 import { DEFAULT_SHARED_BUFFERS } from '../config/schema.js';
 import type { Logger } from '../telemetry/logger.js';
 import { describeConnectionError } from './describe-connection-error.js';
@@ -21,6 +22,11 @@ export interface DatabaseSettings {
   readonly dataDir: string;
   /** The embedded database's shared_buffers (database.shared_buffers); its default when unset. */
   readonly sharedBuffers?: string | undefined;
+}
+
+/** The database settings of a parsed config, as openDatabase takes them. */
+export function databaseSettings(database: Config['database']): DatabaseSettings {
+  return { url: database.url, dataDir: database.data_dir, sharedBuffers: database.shared_buffers };
 }
 
 const POOL_SIZE = 10;
