@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
-import { freePort, HAS_TASKSET, SHIPPED_NODE_OPTIONS } from './processes.mjs';
+import { freePort, HAS_TASKSET, SHIPPED_ENV } from './processes.mjs';
 import { summarize } from './stats.mjs';
 
 const CLI = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
@@ -25,7 +25,7 @@ async function once({ cores }) {
       env: {
         PATH: process.env.PATH,
         HOME: process.env.HOME,
-        NODE_OPTIONS: SHIPPED_NODE_OPTIONS,
+        ...SHIPPED_ENV,
         HOST: '127.0.0.1',
         PORT: String(port),
         DATA_DIR: dataDir,

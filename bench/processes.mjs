@@ -17,8 +17,22 @@ export async function freePort() {
   return port;
 }
 
-/** What the container image sets (Dockerfile ENV): Gantry is measured as it ships. */
-export const SHIPPED_NODE_OPTIONS = '--max-semi-space-size=32';
+/**
+ * The settings the container image gives the process (the Dockerfile's `ENV` for V8 and glibc):
+ * Gantry is measured as it ships. Read from the Dockerfile so the two cannot drift apart.
+ */
+export const SHIPPED_ENV = shippedEnv(['NODE_OPTIONS', 'MALLOC_TRIM_THRESHOLD_']);
+
+function shippedEnv(names) {
+  const dockerfile = readFileSync(new URL('../Dockerfile', import.meta.url), 'utf8');
+  return Object.fromEntries(
+    names.map((name) => {
+      const match = new RegExp(`\\b${name}=(\\S+)`).exec(dockerfile);
+      if (!match) throw new Error(`the Dockerfile sets no ${name}`);
+      return [name, match[1]];
+    }),
+  );
+}
 
 /**
  * Spawns `command args` pinned to `cores` (e.g. "1" or "0-1"). Resolves once `ready(output)`

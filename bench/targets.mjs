@@ -6,14 +6,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  freePort,
-  httpReady,
-  portLine,
-  processTree,
-  SHIPPED_NODE_OPTIONS,
-  startProcess,
-} from './processes.mjs';
+import { freePort, httpReady, portLine, processTree, SHIPPED_ENV, startProcess } from './processes.mjs';
 
 const BENCH_DIR = fileURLToPath(new URL('.', import.meta.url));
 const REPO_DIR = join(BENCH_DIR, '..');
@@ -130,7 +123,7 @@ export async function startGantry({
     cwd: dir,
     logFile: join(dir, 'gantry.log'),
     env: {
-      NODE_OPTIONS: SHIPPED_NODE_OPTIONS,
+      ...SHIPPED_ENV,
       GANTRY_CONFIG: configPath,
       HOST: '127.0.0.1',
       PORT: String(port),

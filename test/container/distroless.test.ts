@@ -68,6 +68,10 @@ describe('the distroless variant (docker build --target distroless)', () => {
     await waitHealthy(container, 90_000);
     const { stdout: user } = await docker(['inspect', '--format', '{{.Config.User}}', container]);
     expect(user.trim()).toBe('10001:10001');
+    const { stdout: environment } = await docker(['inspect', '--format', '{{json .Config.Env}}', container]);
+    expect(JSON.parse(environment)).toEqual(
+      expect.arrayContaining(['NODE_OPTIONS=--max-semi-space-size=32', 'MALLOC_TRIM_THRESHOLD_=4194304']),
+    );
     const response = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(15_000) });
     const info = (await response.json()) as { default_model: string; mode: string };
     expect(info).toMatchObject({ default_model: 'distroless-model', mode: 'dev' });
