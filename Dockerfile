@@ -124,7 +124,7 @@ RUN apt-get update \
 # less CPU per request and a lower latency tail (docs/benchmarks.md).
 # A fixed 4 MiB malloc trim threshold: glibc otherwise raises it, up to 64 MiB, each time a large
 # block is freed, and then keeps what the embedded database's start-up freed (measured idle RSS
-# 294-309 MB without, 208-223 MB with; no more page faults per request). See docs/state.md.
+# 293-309 MB without, 207-223 MB with; no more page faults per request). See docs/state.md.
 ENV NODE_ENV=production \
     NODE_OPTIONS=--max-semi-space-size=32 \
     MALLOC_TRIM_THRESHOLD_=4194304 \
