@@ -219,6 +219,56 @@ export function threadCpuSeconds(pid) {
   return split;
 }
 
+/**
+ * Resident memory of the tree by kind, in MB, from /proc/<pid>/smaps: `wasm` is WebAssembly memory
+ * (Gantry's embedded database): a read-write anonymous mapping followed by the rest of its
+ * reservation, an inaccessible anonymous mapping of a gigabyte or more (V8 reserves 8 GB per
+ * memory); `anon` is every other anonymous mapping (V8's heaps, malloc's arenas, thread stacks);
+ * `file` is what is mapped from files (the node binary, libraries).
+ */
+export function memoryBreakdownMb(pid) {
+  const totals = { wasm: 0, anon: 0, file: 0 };
+  for (const each of processTree(pid)) {
+    let text;
+    try {
+      text = readFileSync(`/proc/${each}/smaps`, 'utf8');
+    } catch {
+      continue; // gone
+    }
+    const mappings = [];
+    for (const line of text.split('\n')) {
+      const header = /^([0-9a-f]+)-([0-9a-f]+) (\S+) \S+ \S+ \S+\s*(.*)$/.exec(line);
+      if (header) {
+        mappings.push({
+          start: header[1],
+          end: header[2],
+          perms: header[3],
+          path: header[4].trim(),
+          sizeKb: 0,
+          rssKb: 0,
+        });
+        continue;
+      }
+      const field = /^(Size|Rss):\s+(\d+) kB/.exec(line);
+      if (field && mappings.length > 0)
+        mappings.at(-1)[field[1] === 'Size' ? 'sizeKb' : 'rssKb'] = Number(field[2]);
+    }
+    mappings.forEach((mapping, index) => {
+      const next = mappings[index + 1];
+      const anonymous = mapping.path === '' || mapping.path.startsWith('[');
+      const wasm =
+        mapping.path === '' &&
+        next !== undefined &&
+        next.path === '' &&
+        next.start === mapping.end &&
+        next.perms.startsWith('---') &&
+        next.sizeKb >= 1024 * 1024;
+      totals[wasm ? 'wasm' : anonymous ? 'anon' : 'file'] += mapping.rssKb / 1024;
+    });
+  }
+  return totals;
+}
+
 /** Samples the tree's RSS every `everyMs` until stopped; returns {peak, samples:[{t, mb}]}. */
 export function sampleRss(pid, everyMs = 250) {
   const startedAt = performance.now();

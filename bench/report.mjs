@@ -371,6 +371,27 @@ export function renderMarkdown(results) {
     out.push(
       `RSS ${int(soak.startMb)} MB at start, peak ${int(soak.peakMb)} MB, mean after the ${soak.warmupS} s warm-up ${int(soak.steadyMeanMb)} MB; slope ${round(soak.slopeMbPerMin, 2)} MB/min (r² ${round(soak.r2, 2)}), ${round(soak.growthOverWindowMb, 1)} MB over the steady window → ${soak.durationS < 300 ? 'too short to judge a trend (V8 grows its old generation for minutes between major collections; the full run soaks 10 minutes)' : soak.noGrowthTrend ? 'no growth trend' : '**growth trend**'}. Chat p50 / p99 ${ms(soak.chat.p50)} / ${ms(soak.chat.p99)} ms, ${soak.chat.errors} errors; ${soak.streamed.completed} streams completed, ${soak.streamed.failed} failed.`,
     );
+    if (soak.components) {
+      const labels = {
+        wasm: 'WebAssembly memory (the embedded database)',
+        anon: 'other anonymous memory (V8 heaps, malloc, stacks)',
+        file: 'mapped files',
+        heapUsed: "the main thread's V8 heap, used",
+        heapTotal: "the main thread's V8 heap, total",
+      };
+      out.push('');
+      out.push(
+        'Where the resident memory is, sampled every 10 s (`/proc/<pid>/smaps` and the V8 heap from `/metrics`): first → last sample after the warm-up, mean, and what a line through the samples adds over the steady window.',
+      );
+      out.push('');
+      out.push('| part | first → last MB | mean MB | growth over the window MB | slope MB/min |');
+      out.push('|---|---|---|---|---|');
+      for (const [name, trend] of Object.entries(soak.components)) {
+        out.push(
+          `| ${labels[name] ?? name} | ${int(trend.first)} → ${int(trend.last)} | ${int(trend.mean)} | ${round(trend.growthOverWindowMb, 1)} | ${round(trend.slopeMbPerMin, 2)} |`,
+        );
+      }
+    }
   }
   return `${out.join('\n')}\n`;
 }

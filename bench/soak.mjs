@@ -4,7 +4,7 @@
 import { performance } from 'node:perf_hooks';
 import { Pool } from 'undici';
 import { openLoop } from './open-loop.mjs';
-import { sampleRss } from './processes.mjs';
+import { memoryBreakdownMb, sampleRss } from './processes.mjs';
 import { linearRegression } from './stats.mjs';
 
 const STREAM_BODY = JSON.stringify({
@@ -39,15 +39,81 @@ async function keepStreaming({ target, streams, until }) {
   return { completed, failed };
 }
 
+/** The main thread's V8 heap (used and total, MB) from the target's Prometheus metrics, if it has them. */
+async function v8HeapMb(target) {
+  try {
+    const response = await fetch(`${target.origin}/metrics`, { signal: AbortSignal.timeout(2_000) });
+    const text = await response.text();
+    const gauge = (name) => {
+      const match = new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+]+)$`, 'm').exec(text);
+      return match ? Number(match[1]) / (1024 * 1024) : null;
+    };
+    return {
+      heapUsed: gauge('nodejs_heap_size_used_bytes'),
+      heapTotal: gauge('nodejs_heap_size_total_bytes'),
+    };
+  } catch {
+    return { heapUsed: null, heapTotal: null };
+  }
+}
+
+/**
+ * Every `everyMs`, the target's resident memory by kind (WebAssembly, other anonymous, files) and
+ * its main V8 heap, so a trend in the total can be traced to the part that grows.
+ */
+function sampleComponents(target, everyMs) {
+  const startedAt = performance.now();
+  const samples = [];
+  const take = async () => {
+    const t = (performance.now() - startedAt) / 1000;
+    const memory = memoryBreakdownMb(target.pid);
+    samples.push({ t, ...memory, ...(await v8HeapMb(target)) });
+  };
+  void take();
+  const timer = setInterval(take, everyMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      return samples;
+    },
+  };
+}
+
+/** Slope (MB/min) and growth over the window of each component, fitted like the total. */
+function componentTrends(samples, warmupS) {
+  const steady = samples.filter((sample) => sample.t >= warmupS);
+  if (steady.length < 3) return undefined;
+  const windowMin = (steady.at(-1).t - steady[0].t) / 60;
+  const trends = {};
+  for (const name of ['wasm', 'anon', 'file', 'heapUsed', 'heapTotal']) {
+    const points = steady.filter((sample) => sample[name] !== null);
+    if (points.length < 3) continue;
+    const fit = linearRegression(
+      points.map((sample) => sample.t / 60),
+      points.map((sample) => sample[name]),
+    );
+    trends[name] = {
+      first: points[0][name],
+      last: points.at(-1)[name],
+      mean: points.reduce((sum, sample) => sum + sample[name], 0) / points.length,
+      slopeMbPerMin: fit.slope,
+      growthOverWindowMb: fit.slope * windowMin,
+    };
+  }
+  return trends;
+}
+
 export async function soak({ target, upstream, durationMs, rate, streams, warmupFraction = 0.25 }) {
   await upstream.setStreamShape({ chunks: 200, delayMs: 5 });
   const rss = sampleRss(target.pid, 1_000);
+  const components = sampleComponents(target, 10_000);
   const until = performance.now() + durationMs;
   const [chat, streamed] = await Promise.all([
     openLoop({ target, rate, durationMs }),
     keepStreaming({ target, streams, until }),
   ]);
   const { samples, peakMb } = rss.stop();
+  const componentSamples = components.stop();
   const warmupS = (durationMs / 1000) * warmupFraction;
   const steady = samples.filter((sample) => sample.t >= warmupS);
   const fit = linearRegression(
@@ -72,6 +138,15 @@ export async function soak({ target, upstream, durationMs, rate, streams, warmup
     r2: fit.r2,
     growthOverWindowMb: growthMb,
     noGrowthTrend: growthMb <= Math.max(3, meanMb * 0.03),
+    components: componentTrends(componentSamples, warmupS),
+    componentSamples: componentSamples.map((sample) =>
+      Object.fromEntries(
+        Object.entries(sample).map(([key, value]) => [
+          key,
+          value === null ? null : Math.round(value * 10) / 10,
+        ]),
+      ),
+    ),
     samples: samples.map((sample) => [Math.round(sample.t * 10) / 10, Math.round(sample.mb * 10) / 10]),
   };
 }
