@@ -79,28 +79,36 @@ function sampleComponents(target, everyMs) {
   };
 }
 
-/** Slope (MB/min) and growth over the window of each component, fitted like the total. */
+/**
+ * The least-squares line through `points` (each {t: seconds, [key]: MB}): slope per minute, r², the
+ * mean, and what the line adds from the first point to the last. Samples without a value are skipped.
+ */
+function trendOf(points, key) {
+  const valued = points.filter((point) => point[key] !== null && point[key] !== undefined);
+  if (valued.length < 3) return undefined;
+  const fit = linearRegression(
+    valued.map((point) => point.t / 60),
+    valued.map((point) => point[key]),
+  );
+  return {
+    first: valued[0][key],
+    last: valued.at(-1)[key],
+    mean: valued.reduce((sum, point) => sum + point[key], 0) / valued.length,
+    slopeMbPerMin: fit.slope,
+    r2: fit.r2,
+    growthOverWindowMb: (fit.slope * (valued.at(-1).t - valued[0].t)) / 60,
+  };
+}
+
+/** The trend of each part of the memory after the warm-up, fitted like the total. */
 function componentTrends(samples, warmupS) {
   const steady = samples.filter((sample) => sample.t >= warmupS);
-  if (steady.length < 3) return undefined;
-  const windowMin = (steady.at(-1).t - steady[0].t) / 60;
   const trends = {};
   for (const name of ['wasm', 'anon', 'file', 'heapUsed', 'heapTotal']) {
-    const points = steady.filter((sample) => sample[name] !== null);
-    if (points.length < 3) continue;
-    const fit = linearRegression(
-      points.map((sample) => sample.t / 60),
-      points.map((sample) => sample[name]),
-    );
-    trends[name] = {
-      first: points[0][name],
-      last: points.at(-1)[name],
-      mean: points.reduce((sum, sample) => sum + sample[name], 0) / points.length,
-      slopeMbPerMin: fit.slope,
-      growthOverWindowMb: fit.slope * windowMin,
-    };
+    const trend = trendOf(steady, name);
+    if (trend) trends[name] = trend;
   }
-  return trends;
+  return Object.keys(trends).length > 0 ? trends : undefined;
 }
 
 export async function soak({ target, upstream, durationMs, rate, streams, warmupFraction = 0.25 }) {
@@ -115,15 +123,10 @@ export async function soak({ target, upstream, durationMs, rate, streams, warmup
   const { samples, peakMb } = rss.stop();
   const componentSamples = components.stop();
   const warmupS = (durationMs / 1000) * warmupFraction;
-  const steady = samples.filter((sample) => sample.t >= warmupS);
-  const fit = linearRegression(
-    steady.map((sample) => sample.t / 60),
-    steady.map((sample) => sample.mb),
+  const total = trendOf(
+    samples.filter((sample) => sample.t >= warmupS),
+    'mb',
   );
-  const meanMb = steady.reduce((sum, sample) => sum + sample.mb, 0) / steady.length;
-  const windowMin = (steady.at(-1).t - steady[0].t) / 60;
-  // "No growth trend": what the line adds over the steady window stays within noise (3 MB or 3%).
-  const growthMb = fit.slope * windowMin;
   return {
     durationS: durationMs / 1000,
     warmupS,
@@ -133,11 +136,12 @@ export async function soak({ target, upstream, durationMs, rate, streams, warmup
     streamed,
     startMb: samples[0].mb,
     peakMb,
-    steadyMeanMb: meanMb,
-    slopeMbPerMin: fit.slope,
-    r2: fit.r2,
-    growthOverWindowMb: growthMb,
-    noGrowthTrend: growthMb <= Math.max(3, meanMb * 0.03),
+    steadyMeanMb: total.mean,
+    slopeMbPerMin: total.slopeMbPerMin,
+    r2: total.r2,
+    growthOverWindowMb: total.growthOverWindowMb,
+    // "No growth trend": what the line adds over the steady window stays within noise (3 MB or 3%).
+    noGrowthTrend: total.growthOverWindowMb <= Math.max(3, total.mean * 0.03),
     components: componentTrends(componentSamples, warmupS),
     componentSamples: componentSamples.map((sample) =>
       Object.fromEntries(
