@@ -18,6 +18,7 @@ import { evaluateGoals, publishToDocs, renderMarkdown } from './report.mjs';
 import { soak } from './soak.mjs';
 import { concurrentStreams } from './streams.mjs';
 import {
+  createDataTemplate,
   ensurePortkey,
   PORTKEY_NODE_MAJOR,
   startBareProxy,
@@ -45,6 +46,7 @@ const PLAN = FULL
       throughputS: 10,
       featureS: 5,
       featureRounds: 3,
+      featureWarmupRounds: 6,
       streams: [
         { concurrency: 100, chunks: 200, delayMs: 10, rampMs: 100 },
         { concurrency: 1000, chunks: 200, delayMs: 20, rampMs: 1000 },
@@ -60,6 +62,7 @@ const PLAN = FULL
       throughputS: 3,
       featureS: 2,
       featureRounds: 2,
+      featureWarmupRounds: 3,
       // Shorter streams than the full run's 200 chunks where the count is what matters: 5,000 streams
       // of 50 chunks (5 s each) are still all open at once after the 3 s ramp. 5,000 streams only for
       // the upstream (the reference), the bare proxy (the floor's RSS) and Gantry 1 worker (the RSS goal).
@@ -323,19 +326,30 @@ try {
       { variant: 'access log off (ACCESS_LOG=false)', env: { ACCESS_LOG: 'false' }, auth: true },
       { variant: 'metrics off (METRICS_ENABLED=false)', env: { METRICS_ENABLED: 'false' }, auth: true },
       { variant: 'auth off (no master key)', env: {}, auth: false },
-      { variant: 'all three off', env: { ACCESS_LOG: 'false', METRICS_ENABLED: 'false' }, auth: false },
       // Not one of the three the goal names, but a default too: one row per request into the
       // embedded database, which runs in Gantry's own process (a thread of it) on embedded defaults.
       { variant: 'usage accounting off (USAGE_ENABLED=false)', env: { USAGE_ENABLED: 'false' }, auth: true },
-      {
-        variant: 'all four off',
-        env: { ACCESS_LOG: 'false', METRICS_ENABLED: 'false', USAGE_ENABLED: 'false' },
-        auth: false,
-      },
-      // All defaults on, but the database is a PostgreSQL server (as in the Compose stack and on
-      // Kubernetes) instead of the embedded one: the usage rows are written by another process.
-      ...(databaseUrl
-        ? [{ variant: 'PostgreSQL server (DATABASE_URL)', env: { DATABASE_URL: databaseUrl }, auth: true }]
+      // The full run only (the short one keeps to each default alone, for time): all of them off
+      // together, and the defaults on a PostgreSQL server (as in the Compose stack and on Kubernetes)
+      // instead of the embedded database, where the usage rows are written by another process.
+      ...(FULL
+        ? [
+            { variant: 'all three off', env: { ACCESS_LOG: 'false', METRICS_ENABLED: 'false' }, auth: false },
+            {
+              variant: 'all four off',
+              env: { ACCESS_LOG: 'false', METRICS_ENABLED: 'false', USAGE_ENABLED: 'false' },
+              auth: false,
+            },
+            ...(databaseUrl
+              ? [
+                  {
+                    variant: 'PostgreSQL server (DATABASE_URL)',
+                    env: { DATABASE_URL: databaseUrl },
+                    auth: true,
+                  },
+                ]
+              : []),
+          ]
         : []),
     ];
     results.features = [];
@@ -343,6 +357,9 @@ try {
     // alternating rounds, so a burst of outside noise or a slow start of one process does not land
     // on one variant only.
     const running = [];
+    // One data directory, migrated once and copied for each variant: eight fresh ones would cost
+    // seconds of WebAssembly each on the gateway's core before anything is measured.
+    const template = createDataTemplate();
     try {
       for (const variant of variants) {
         const target = await startGantry({
@@ -351,12 +368,19 @@ try {
           cores: CORE_GATEWAY,
           env: variant.env,
           auth: variant.auth,
+          dataTemplate: template,
         });
-        running.push({ variant, target, runs: [] });
+        running.push({ variant, target, runs: [], warmup: [] });
       }
-      // A first, unmeasured round: in a fresh process the first seconds of load also pay for
-      // compilation and heap growth (measured: 20–30 % more CPU per request than a round later).
-      for (const each of running) await peakThroughput({ target: each.target, durationS: 2 });
+      // Unmeasured rounds first. A fresh process pays for compilation and for growing V8's young
+      // generation (1 MB at start, up to the image's 32 MB semi-space) for the first tens of
+      // thousands of requests: measured, 390–900 µs per request in its first 2 s round and 150–230
+      // only after 6–16 s of load. One 2 s round left the first measured round 40–80 % high.
+      for (const each of running)
+        for (let round = 0; round < PLAN.featureWarmupRounds; round++) {
+          const run = await peakThroughput({ target: each.target, durationS: 2 });
+          each.warmup.push(Math.round(run.cpuMicrosPerRequest));
+        }
       for (let round = 0; round < PLAN.featureRounds; round++) {
         const order = round % 2 === 0 ? running : [...running].reverse();
         for (const each of order)
@@ -364,8 +388,9 @@ try {
       }
     } finally {
       for (const each of running) await each.target.stop();
+      template.remove();
     }
-    for (const { variant, runs } of running) {
+    for (const { variant, runs, warmup } of running) {
       const ok = runs.reduce((sum, run) => sum + run.ok, 0);
       const cpuSeconds = runs.reduce((sum, run) => sum + run.targetCpuSeconds, 0);
       const row = {
@@ -379,6 +404,8 @@ try {
         targetCpuSeconds: cpuSeconds,
         cpuMicrosPerRequest: ok > 0 ? (cpuSeconds * 1e6) / ok : Number.NaN,
         cpuMicrosPerRound: runs.map((run) => Math.round(run.cpuMicrosPerRequest)),
+        /** CPU per request in each unmeasured warm-up round, to show it had settled. */
+        warmupCpuMicrosPerRound: warmup,
         // Where that CPU went: main thread, worker threads (the embedded database), V8's helpers.
         threadCpuSeconds: Object.fromEntries(
           Object.keys(runs[0].threadCpuSeconds).map((kind) => [
@@ -389,7 +416,7 @@ try {
       };
       results.features.push(row);
       log(
-        `feature ${variant.variant}: ${Math.round(row.requestsPerSecond)} req/s, ${Math.round(row.cpuMicrosPerRequest)} µs CPU/request (rounds: ${row.cpuMicrosPerRound.join(', ')})`,
+        `feature ${variant.variant}: ${Math.round(row.requestsPerSecond)} req/s, ${Math.round(row.cpuMicrosPerRequest)} µs CPU/request (rounds: ${row.cpuMicrosPerRound.join(', ')}; warm-up: ${warmup.join(', ')})`,
       );
     }
   }

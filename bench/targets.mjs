@@ -2,7 +2,7 @@
 // real process (1 worker, N workers, and with single features switched off) and the Portkey gateway.
 // Every target exposes the same shape: { name, origin, headers, pid, cores, stop() }.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -98,8 +98,29 @@ function gantryConfigYaml({ upstream, workers }) {
 }
 
 /**
+ * An embedded data directory, created and migrated once by `gantry migrate`, for `startGantry`'s
+ * `dataTemplate`: processes started on a copy skip creating one (seconds of WebAssembly each).
+ */
+export function createDataTemplate() {
+  const dir = scratchDir('template');
+  const dataDir = join(dir, 'data');
+  const result = spawnSync(process.execPath, [CLI, 'migrate'], {
+    cwd: dir,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...SHIPPED_ENV, DATA_DIR: dataDir },
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  if (result.status !== 0)
+    throw new Error(
+      `gantry migrate failed (${result.status ?? result.signal}): ${result.stderr || result.stdout}`,
+    );
+  return { dataDir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/**
  * Gantry with default settings (info logs, access log, metrics, master key) unless `env` switches
- * something off; `auth: false` runs it without a master key.
+ * something off; `auth: false` runs it without a master key. `dataTemplate` (createDataTemplate)
+ * starts it on a copy of that data directory instead of a new one.
  */
 export async function startGantry({
   name,
@@ -110,8 +131,10 @@ export async function startGantry({
   auth = true,
   extraArgs = [],
   keepDir = false,
+  dataTemplate,
 }) {
   const dir = scratchDir('gantry');
+  if (dataTemplate) cpSync(dataTemplate.dataDir, join(dir, 'data'), { recursive: true });
   const configPath = join(dir, 'gantry.yaml');
   writeFileSync(configPath, gantryConfigYaml({ upstream, workers }));
   const port = await freePort();
