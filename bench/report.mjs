@@ -280,7 +280,7 @@ export function renderMarkdown(results) {
     out.push('#### Cost of each default feature (Gantry, 1 worker, same closed-loop run)');
     out.push('');
     out.push(
-      'CPU per request is the steadier number on a shared machine; the difference to the defaults row is what the feature costs. The variants run side by side, each on a copy of one migrated data directory, are warmed up with unmeasured 2 s rounds (their CPU per request is shown: a fresh process pays for compilation and for growing the young generation of V8) and are then measured in alternating rounds; the per-round figures show the noise. Usage accounting is a default too: one row per request into the embedded database, which runs on a worker thread of the same process.',
+      'CPU per request is the steadier number on a shared machine; the difference to the defaults row is what the feature costs. The variants run side by side, each on a copy of one migrated data directory, are warmed up with unmeasured 2 s rounds (their CPU per request is shown: a fresh process pays for compiling its hot paths) and are then measured in alternating rounds; the per-round figures show the noise. Usage accounting is a default too: one row per request into the embedded database, which runs on a worker thread of the same process.',
     );
     out.push('');
     out.push(

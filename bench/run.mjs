@@ -372,10 +372,11 @@ try {
         });
         running.push({ variant, target, runs: [], warmup: [] });
       }
-      // Unmeasured rounds first. A fresh process pays for compilation and for growing V8's young
-      // generation (1 MB at start, up to the image's 32 MB semi-space) for the first tens of
-      // thousands of requests: measured, 390–900 µs per request in its first 2 s round and 150–230
-      // only after 6–16 s of load. One 2 s round left the first measured round 40–80 % high.
+      // Unmeasured rounds first. A fresh process pays for compiling its hot paths for the first tens
+      // of thousands of requests (V8's helper threads: 344 µs per request in its first 2 s round, 11
+      // by the fifth; the young generation was already full-size after the first): measured,
+      // 390–1,100 µs per request in the first round and 150–280 only after 6–16 s of load. One 2 s
+      // round left the first measured round 40–80 % high.
       for (const each of running)
         for (let round = 0; round < PLAN.featureWarmupRounds; round++) {
           const run = await peakThroughput({ target: each.target, durationS: 2 });
