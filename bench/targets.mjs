@@ -1,13 +1,15 @@
 // The things measured side by side: the upstream itself, the bare proxy (the floor), Gantry as a
 // real process (1 worker, N workers, and with single features switched off) and the Portkey gateway.
 // Every target exposes the same shape: { name, origin, headers, pid, cores, stop() }.
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { freePort, httpReady, portLine, processTree, SHIPPED_ENV, startProcess } from './processes.mjs';
 
+const execFileAsync = promisify(execFile);
 const BENCH_DIR = fileURLToPath(new URL('.', import.meta.url));
 const REPO_DIR = join(BENCH_DIR, '..');
 const CLI = join(REPO_DIR, 'dist/cli/main.js');
@@ -100,20 +102,24 @@ function gantryConfigYaml({ upstream, workers }) {
 /**
  * An embedded data directory, created and migrated once by `gantry migrate`, for `startGantry`'s
  * `dataTemplate`: processes started on a copy skip creating one (seconds of WebAssembly each).
+ * Asynchronous, so the run can go on starting its targets meanwhile.
  */
-export function createDataTemplate() {
+export async function createDataTemplate() {
   const dir = scratchDir('template');
   const dataDir = join(dir, 'data');
-  const result = spawnSync(process.execPath, [CLI, 'migrate'], {
-    cwd: dir,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...SHIPPED_ENV, DATA_DIR: dataDir },
-    encoding: 'utf8',
-    timeout: 120_000,
-  });
-  if (result.status !== 0)
+  try {
+    await execFileAsync(process.execPath, [CLI, 'migrate'], {
+      cwd: dir,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...SHIPPED_ENV, DATA_DIR: dataDir },
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
     throw new Error(
-      `gantry migrate failed (${result.status ?? result.signal}): ${result.stderr || result.stdout}`,
+      `gantry migrate failed (${error.code ?? error.signal}): ${error.stderr || error.stdout || error.message}`,
     );
+  }
   return { dataDir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
