@@ -20,3 +20,15 @@ describe('relayed chunk JSON', () => {
     expect(relayedJson(chunk)).toBe('{"id":"c3","choices":[]}');
   });
 });
+
+describe('relayed chunk JSON on copies', () => {
+  it('serialises a spread copy afresh instead of reusing the original text', () => {
+    const text = '{"id":"c4","model":"upstream-name"}';
+    const chunk = JSON.parse(text) as { id: string; model: string };
+    rememberRelayedJson(chunk, text);
+    const renamed = { ...chunk, model: 'alias' };
+    expect(relayedJson(renamed)).toBe('{"id":"c4","model":"alias"}');
+    expect(JSON.stringify(chunk)).toBe(text);
+    expect(Object.keys(chunk)).toEqual(['id', 'model']);
+  });
+});
