@@ -89,7 +89,7 @@ export async function createState(config: Config, options: StateOptions): Promis
   const keyCache = createKeyCache({ load: (id) => keys().get(id), logger });
   const records = new WeakMap<Principal, KeyRecord>();
   const usageBuffer = createUsageBuffer({
-    write: (batch) => usage().insert(batch),
+    write: (batchId, batch) => usage().insert(batchId, batch),
     logger,
     flushIntervalMs: config.usage.flush_interval,
     batchSize: config.usage.batch_size,

@@ -37,6 +37,11 @@ export interface UsageRecordsTable {
   created_at: Timestamp;
 }
 
+export interface UsageBatchesTable {
+  id: string;
+  written_at: Timestamp;
+}
+
 export interface ConversationsTable {
   id: string;
   owner: string;
@@ -63,6 +68,7 @@ export interface GantryMigrationsTable {
 export interface Tables {
   api_keys: ApiKeysTable;
   usage_records: UsageRecordsTable;
+  usage_batches: UsageBatchesTable;
   conversations: ConversationsTable;
   conversation_items: ConversationItemsTable;
   gantry_migrations: GantryMigrationsTable;

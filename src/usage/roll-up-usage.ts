@@ -7,8 +7,9 @@ export interface RollUpResult {
 }
 
 /**
- * Folds usage records older than `before` into daily totals and deletes them, in one transaction,
- * so a crash leaves either both or neither. Running it twice is harmless.
+ * Folds usage records older than `before` into daily totals and deletes them (and the ids of batches
+ * written before then), in one transaction, so a crash leaves either both or neither. Running it
+ * twice is harmless.
  */
 export async function rollUpUsage(db: Database, before: Date): Promise<RollUpResult> {
   return db.transaction().execute(async (transaction) => {
@@ -33,6 +34,8 @@ export async function rollUpUsage(db: Database, before: Date): Promise<RollUpRes
       .deleteFrom('usage_records')
       .where('created_at', '<', before)
       .executeTakeFirst();
+    // Batch ids only guard against a retry within one process's life; older ones can go with them.
+    await transaction.deleteFrom('usage_batches').where('written_at', '<', before).execute();
     return { rolledUp: Number(rolled.rows[0]?.count ?? 0), deleted: Number(deleted.numDeletedRows) };
   });
 }

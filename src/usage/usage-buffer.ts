@@ -1,9 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import type { Counter, Gauge } from 'prom-client';
 import type { Logger } from '../telemetry/logger.js';
 import type { UsageRecord } from './usage-store.js';
 
 export interface UsageBufferOptions {
-  readonly write: (records: readonly UsageRecord[]) => Promise<void>;
+  /** Stores a batch once per `batchId`: a batch is retried under the id it was first sent with. */
+  readonly write: (batchId: string, records: readonly UsageRecord[]) => Promise<void>;
   readonly logger: Logger;
   readonly flushIntervalMs: number;
   readonly batchSize: number;
@@ -18,19 +20,24 @@ export interface UsageBufferOptions {
 /**
  * Usage writes off the hot path: `add` only appends to memory; a timer writes batches. When the
  * database fails, records stay in the buffer (bounded) and are written once it answers again.
+ * A batch that failed is sent again as it was, under the same id and with the same records (not
+ * with records that arrived since), so a write that landed but whose answer was lost is not
+ * stored twice.
  */
 export function createUsageBuffer(options: UsageBufferOptions) {
   const { logger } = options;
   let records: UsageRecord[] = [];
+  /** The batch being written, or to be retried: the first records of `records`, under `id`. */
+  let batch: { id: string; records: readonly UsageRecord[] } | undefined;
   let flushing: Promise<void> | undefined;
   let failing = false;
   let droppedSinceLog = 0;
 
   async function writeAll(): Promise<void> {
     while (records.length > 0) {
-      const batch = records.slice(0, options.batchSize);
+      batch ??= { id: randomUUID(), records: records.slice(0, options.batchSize) };
       try {
-        await options.write(batch);
+        await options.write(batch.id, batch.records);
       } catch (error) {
         if (!failing) {
           failing = true;
@@ -41,9 +48,11 @@ export function createUsageBuffer(options: UsageBufferOptions) {
         }
         return;
       }
-      records = records.slice(batch.length);
+      const written = batch.records;
+      batch = undefined;
+      records = records.slice(written.length);
       options.sizeGauge?.set(records.length);
-      options.onWritten?.(batch);
+      options.onWritten?.(written);
       if (failing) {
         failing = false;
         logger.info({ buffered: records.length }, 'usage writes resumed');

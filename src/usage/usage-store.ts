@@ -34,15 +34,19 @@ export interface UsageSummaryRow {
 export function createUsageStore(db: Database) {
   return {
     /**
-     * Inserts a batch; ids make a retried batch harmless (already-stored rows are skipped). One
-     * array parameter per column (unnest) instead of one parameter per value: a 500-row batch is 15
+     * Stores a batch once: `batchId` goes into usage_batches in the same statement as the rows, so
+     * a batch sent again under its id (a retry after a lost answer) adds nothing. One array
+     * parameter per column (unnest) instead of one parameter per value: a 500-row batch is 16
      * parameters, not 7,500, which halves the cost per row on the embedded database and spares the
      * query builder.
      */
-    async insert(records: readonly UsageRecord[]): Promise<void> {
+    async insert(batchId: string, records: readonly UsageRecord[]): Promise<void> {
       if (records.length === 0) return;
       const column = <T>(pick: (record: UsageRecord) => T): T[] => records.map(pick);
       await sql`
+        with batch as (
+          insert into usage_batches (id) values (${batchId}::uuid) on conflict do nothing returning id
+        )
         insert into usage_records (id, request_id, key_id, alias, deployment, upstream_model,
           prompt_tokens, completion_tokens, cached_tokens, cost_usd, latency_ms, ttft_ms, status,
           cache_hit, created_at)
@@ -55,7 +59,7 @@ export function createUsageStore(db: Database) {
           ${column((r) => r.latencyMs)}::float8[], ${column((r) => r.ttftMs)}::float8[],
           ${column((r) => r.status)}::int[], ${column((r) => r.cacheHit)}::bool[],
           ${column((r) => r.createdAt)}::timestamptz[])
-        on conflict (id) do nothing`.execute(db);
+        where exists (select 1 from batch)`.execute(db);
     },
     /** USD spent by a key since a moment. */
     async spentSince(keyId: string, since: Date): Promise<number> {

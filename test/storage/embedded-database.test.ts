@@ -93,7 +93,7 @@ describe('the embedded database (PGlite)', () => {
     const before: Database = new Kysely({ dialect: pgliteDialect(legacyEmbedded(legacy)) });
     await migrate(before, logger);
     const { record } = await createKeyStore(before).create({ name: 'written by 0.3' });
-    await createUsageStore(before).insert([
+    await createUsageStore(before).insert(crypto.randomUUID(), [
       {
         id: crypto.randomUUID(),
         requestId: 'req_before_upgrade',

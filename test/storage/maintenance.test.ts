@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { sql } from 'kysely';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate } from '../../src/storage/migrate.js';
@@ -37,13 +38,16 @@ describe.each(databaseVariants())('gantry maintenance on %s', (kind) => {
     testDatabase = await createTestDatabase(kind);
     const handle = await openDatabase({ url: testDatabase.url, dataDir: testDatabase.dataDir }, logger);
     await migrate(handle.db, logger);
-    await createUsageStore(handle.db).insert([
+    await createUsageStore(handle.db).insert(crypto.randomUUID(), [
       record(40, 'k1', 0.5),
       record(40, 'k1', 0.25),
       record(40, null, 1),
       record(35, 'k2', 2),
       record(1, 'k1', 4),
     ]);
+    // A batch id from before the retention window: maintenance deletes it with the old records.
+    await sql`insert into usage_batches (id, written_at)
+      values (${crypto.randomUUID()}::uuid, now() - interval '40 days')`.execute(handle.db);
     await handle.close();
   }, 60_000);
   afterAll(async () => {
@@ -85,6 +89,9 @@ describe.each(databaseVariants())('gantry maintenance on %s', (kind) => {
       ]);
       const remaining = await handle.db.selectFrom('usage_records').select('cost_usd').execute();
       expect(remaining.map((row) => row.cost_usd)).toEqual([4]);
+      const batches = await handle.db.selectFrom('usage_batches').select('written_at').execute();
+      expect(batches).toHaveLength(1); // the recent batch's id stays
+      expect(batches[0]!.written_at.getTime()).toBeGreaterThan(Date.now() - DAY);
     } finally {
       await handle.close();
     }

@@ -108,14 +108,14 @@ describe.each(databaseVariants())('storage on %s', (kind) => {
 
   it('records usage idempotently and summarises it by key, model and day', async () => {
     const store = createUsageStore(handle.db);
-    const first = usageRecord({ keyId: 'k1', alias: 'mock', costUsd: 0.25 });
     const records = [
-      first,
+      usageRecord({ keyId: 'k1', alias: 'mock', costUsd: 0.25 }),
       usageRecord({ keyId: 'k1', alias: 'other', costUsd: 0.5 }),
       usageRecord({ keyId: 'k2', alias: 'mock', costUsd: 1, createdAt: new Date('2020-01-02T10:00:00Z') }),
     ];
-    await store.insert(records);
-    await store.insert([first]); // a retried batch
+    const batchId = crypto.randomUUID();
+    await store.insert(batchId, records);
+    await store.insert(batchId, records); // the same batch again: its answer was lost, say
     const byKey = await store.summarize({ groupBy: 'key' });
     expect(byKey).toEqual([
       { group: 'k1', requests: 2, prompt_tokens: 20, completion_tokens: 10, cost_usd: 0.75 },
@@ -137,7 +137,9 @@ describe.each(databaseVariants())('storage on %s', (kind) => {
   it('holds one transaction at a time without losing concurrent writes', async () => {
     const store = createUsageStore(handle.db);
     await Promise.all(
-      Array.from({ length: 20 }, (_, index) => store.insert([usageRecord({ keyId: `c${index}` })])),
+      Array.from({ length: 20 }, (_, index) =>
+        store.insert(crypto.randomUUID(), [usageRecord({ keyId: `c${index}` })]),
+      ),
     );
     const rows = await handle.db
       .selectFrom('usage_records')
