@@ -6,6 +6,8 @@ const ms = (value) => (Number.isFinite(value) ? round(value, value < 10 ? 2 : 1)
 /** A difference with its sign: +0.4, -1.2. */
 const signed = (value) => (value < 0 ? `-${ms(-value)}` : `+${ms(value)}`);
 const int = (value) => (Number.isFinite(value) ? Math.round(value).toLocaleString('en-US') : '—');
+/** A feature variant's median round (results from before it was recorded: from the rounded rounds). */
+const medianRound = (row) => row.cpuMicrosMedianRound ?? median(row.cpuMicrosPerRound ?? []);
 /** Thread CPU seconds (threadCpuSeconds in processes.mjs) as µs per request. */
 const perRequest = (seconds, ok) =>
   Object.fromEntries(
@@ -280,7 +282,7 @@ export function renderMarkdown(results) {
     out.push('#### Cost of each default feature (Gantry, 1 worker, same closed-loop run)');
     out.push('');
     out.push(
-      'CPU per request is the steadier number on a shared machine; the difference to the defaults row is what the feature costs. The variants run side by side, each on a copy of one migrated data directory, are warmed up with unmeasured 2 s rounds (their CPU per request is shown: a fresh process pays for compiling its hot paths) and are then measured in alternating rounds; the per-round figures show the noise. Usage accounting is a default too: one row per request into the embedded database, which runs on a worker thread of the same process.',
+      'CPU per request is the steadier number on a shared machine; the difference to the defaults row is what the feature costs, compared on the median round (one noisy round does not move it; the pooled figure over all rounds is shown too). The variants run side by side, each on a copy of one migrated data directory, are warmed up with unmeasured 2 s rounds (their CPU per request is shown: a fresh process pays for compiling its hot paths) and are then measured in alternating rounds; the per-round figures show the noise. Usage accounting is a default too: one row per request into the embedded database, which runs on a worker thread of the same process.',
     );
     out.push('');
     out.push(
@@ -288,7 +290,8 @@ export function renderMarkdown(results) {
         [
           'variant',
           'req/s',
-          'CPU µs/request',
+          'CPU µs/request, all rounds',
+          'median round',
           'per round',
           'warm-up rounds (unmeasured)',
           'µs by thread: main / workers / V8 / other',
@@ -298,10 +301,11 @@ export function renderMarkdown(results) {
           row.variant,
           int(row.requestsPerSecond),
           int(row.cpuMicrosPerRequest),
+          int(medianRound(row)),
           row.cpuMicrosPerRound?.join(' / ') ?? '—',
           row.warmupCpuMicrosPerRound?.join(' → ') ?? '—',
           byThread(row.threadCpuSeconds && perRequest(row.threadCpuSeconds, row.ok)),
-          row === base ? '—' : `${int(base.cpuMicrosPerRequest - row.cpuMicrosPerRequest)} µs`,
+          row === base ? '—' : `${int(medianRound(base) - medianRound(row))} µs`,
         ]),
       ),
     );
