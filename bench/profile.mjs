@@ -66,6 +66,7 @@ const gantry = await startGantry({
   name: 'gantry (profiled)',
   upstream,
   cores: '1',
+  logCores: '0',
   extraArgs: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`],
 });
 let load;

@@ -138,7 +138,7 @@ const meta = {
   cpuModel: cpus()[0]?.model ?? 'unknown',
   loadBefore: loadavg().map((value) => value.toFixed(2)),
   layout: HAS_TASKSET
-    ? `load generator + fake upstream pinned to core ${CORE_CLIENT}; bare proxy, Gantry (1 worker) and Portkey pinned to core ${CORE_GATEWAY}; Gantry with N workers on cores ${CORES_ALL} (shares core ${CORE_CLIENT} with the load generator). The machine is shared with other work, so every number carries that noise.`
+    ? `load generator + fake upstream pinned to core ${CORE_CLIENT}, with the process that writes each gateway's stdout to its log file (a container runtime's log shim); bare proxy, Gantry (1 worker) and Portkey pinned to core ${CORE_GATEWAY}; Gantry with N workers on cores ${CORES_ALL} (shares core ${CORE_CLIENT} with the load generator). The machine is shared with other work, so every number carries that noise.`
     : 'taskset not available: nothing pinned.',
   plan: PLAN,
   notes: runtimeNote ? [runtimeNote] : [],
@@ -184,7 +184,8 @@ try {
   targets.push(upstream);
   const bare = await startBareProxy({ upstream, cores: CORE_GATEWAY });
   targets.push(bare);
-  const startGantry1 = () => startGantry({ name: 'gantry (1 worker)', upstream, cores: CORE_GATEWAY });
+  const startGantry1 = () =>
+    startGantry({ name: 'gantry (1 worker)', upstream, cores: CORE_GATEWAY, logCores: CORE_CLIENT });
   const gantry = await startGantry1();
   restarters.set(gantry, startGantry1);
   targets.push(gantry);
@@ -201,6 +202,7 @@ try {
         name: `gantry (${WORKERS} workers)`,
         upstream,
         cores: CORES_ALL,
+        logCores: CORE_CLIENT,
         workers: WORKERS,
         env: { DATABASE_URL: databaseUrl },
       });
@@ -237,7 +239,13 @@ try {
           meta.notes.push(`Portkey's Node ${PORTKEY_NODE_MAJOR} could not be had (${error.message}).`);
         }
       }
-      const portkey = await startPortkey({ upstream, cores: CORE_GATEWAY, install, node: node.path });
+      const portkey = await startPortkey({
+        upstream,
+        cores: CORE_GATEWAY,
+        logCores: CORE_CLIENT,
+        install,
+        node: node.path,
+      });
       targets.push(portkey);
       results.names.portkey = portkey.name;
       meta.portkeyNode = node.version;
@@ -384,6 +392,7 @@ try {
             name: variant.variant,
             upstream,
             cores: CORE_GATEWAY,
+            logCores: CORE_CLIENT,
             env: variant.env,
             auth: variant.auth,
             dataTemplate,
@@ -488,6 +497,7 @@ try {
       name: 'gantry (soak)',
       upstream: soakUpstream,
       cores: CORE_GATEWAY,
+      logCores: CORE_CLIENT,
       dataTemplate: await template?.catch(() => undefined),
     });
     targets.push(soakGantry);

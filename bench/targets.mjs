@@ -126,7 +126,8 @@ export async function createDataTemplate() {
 /**
  * Gantry with default settings (info logs, access log, metrics, master key) unless `env` switches
  * something off; `auth: false` runs it without a master key. `dataTemplate` (createDataTemplate)
- * starts it on a copy of that data directory instead of a new one.
+ * starts it on a copy of that data directory instead of a new one. `logCores` pins the process that
+ * writes its stdout to the log file (see startProcess).
  */
 export async function startGantry({
   name,
@@ -138,6 +139,7 @@ export async function startGantry({
   extraArgs = [],
   keepDir = false,
   dataTemplate,
+  logCores,
 }) {
   const dir = scratchDir('gantry');
   if (dataTemplate) cpSync(dataTemplate.dataDir, join(dir, 'data'), { recursive: true });
@@ -151,6 +153,7 @@ export async function startGantry({
     cores,
     cwd: dir,
     logFile: join(dir, 'gantry.log'),
+    logCores,
     env: {
       ...SHIPPED_ENV,
       GANTRY_CONFIG: configPath,
@@ -217,7 +220,7 @@ export function ensurePortkey(log) {
 }
 
 /** Portkey's gateway, on `node` (a binary path; this process's Node by default). */
-export async function startPortkey({ upstream, cores, install, node = process.execPath }) {
+export async function startPortkey({ upstream, cores, logCores, install, node = process.execPath }) {
   const port = await freePort();
   const dir = scratchDir('portkey');
   const handle = await startProcess({
@@ -231,6 +234,7 @@ export async function startPortkey({ upstream, cores, install, node = process.ex
     cores,
     cwd: install.dir,
     logFile: join(dir, 'portkey.log'),
+    logCores,
     ready: httpReady(`http://127.0.0.1:${port}/`),
   });
   return {
