@@ -22,12 +22,17 @@ const MODELS = JSON.stringify({
   object: 'list',
   data: [{ id: 'bench', object: 'model', owned_by: 'bench' }],
 });
-const EMBEDDING = JSON.stringify({
-  object: 'list',
-  model: 'bench',
-  data: [{ object: 'embedding', index: 0, embedding: Array.from({ length: 16 }, (_, i) => i / 16) }],
-  usage: { prompt_tokens: 4, total_tokens: 4 },
-});
+const VECTOR = Array.from({ length: 16 }, (_, i) => i / 16);
+const embeddingAnswer = (embedding) =>
+  JSON.stringify({
+    object: 'list',
+    model: 'bench',
+    data: [{ object: 'embedding', index: 0, embedding }],
+    usage: { prompt_tokens: 4, total_tokens: 4 },
+  });
+const EMBEDDING = embeddingAnswer(VECTOR);
+// `encoding_format: "base64"` (what the openai SDKs ask for by default): little-endian float32s.
+const EMBEDDING_BASE64 = embeddingAnswer(Buffer.from(Float32Array.from(VECTOR).buffer).toString('base64'));
 const CHUNK = `data: ${JSON.stringify({
   id: 'chatcmpl-bench',
   object: 'chat.completion.chunk',
@@ -100,7 +105,10 @@ const server = createServer((request, response) => {
       Object.assign(streamShape, JSON.parse(body));
       return sendJson(response, 200, JSON.stringify({ ...streamShape, openStreams }));
     }
-    if (url.endsWith('/embeddings')) return sendJson(response, 200, EMBEDDING);
+    if (url.endsWith('/embeddings')) {
+      const base64 = /"encoding_format"\s*:\s*"base64"/.test(body);
+      return sendJson(response, 200, base64 ? EMBEDDING_BASE64 : EMBEDDING);
+    }
     if (url.endsWith('/chat/completions')) {
       // A substring test instead of JSON.parse keeps the upstream's own cost out of the numbers.
       if (/"stream"\s*:\s*true/.test(body))
