@@ -1,0 +1,81 @@
+// What docs/benchmarks.md publishes must be what a run measured: the committed tables are checked
+// against what the bench's renderer makes of the committed JSON, goal verdicts included, so a
+// hand-edited number or a stale table fails here. And the bench's Gantry target must still start
+// Gantry as the image ships it and relay through it.
+import { readFileSync } from 'node:fs';
+import OpenAI from 'openai';
+import { describe, expect, it } from 'vitest';
+import { evaluateGoals, renderMarkdown } from '../../bench/report.mjs';
+import { createDataTemplate, MASTER_KEY, startGantry, startUpstream } from '../../bench/targets.mjs';
+
+const resultsFile = (name: string) => new URL(`../../bench/results/${name}`, import.meta.url);
+
+describe('the published bench results', () => {
+  for (const mode of ['short', 'full']) {
+    it(`bench/results/${mode}.md is what the renderer makes of ${mode}.json`, () => {
+      const results = JSON.parse(readFileSync(resultsFile(`${mode}.json`), 'utf8'));
+      const recorded = results.goals;
+      results.goals = evaluateGoals(results);
+      expect(results.goals).toEqual(recorded);
+      expect(results.goals.length).toBeGreaterThanOrEqual(mode === 'full' ? 8 : 7);
+      // A goal a run did not measure (the short run has no soak) says so with null, never a pass.
+      for (const goal of results.goals) expect([true, false, null]).toContain(goal.pass);
+      expect(renderMarkdown(results)).toBe(readFileSync(resultsFile(`${mode}.md`), 'utf8'));
+    });
+  }
+
+  it('docs/benchmarks.md carries one of those tables between its markers', () => {
+    const docs = readFileSync(new URL('../../docs/benchmarks.md', import.meta.url), 'utf8');
+    const start = docs.indexOf('<!-- bench:results:start -->');
+    const end = docs.indexOf('<!-- bench:results:end -->');
+    expect(start).toBeGreaterThan(0);
+    expect(end).toBeGreaterThan(start);
+    const published = docs.slice(start, end);
+    const tables = ['short', 'full'].map((mode) => readFileSync(resultsFile(`${mode}.md`), 'utf8'));
+    expect(tables.some((table) => published.includes(table))).toBe(true);
+  });
+});
+
+describe("the bench's Gantry target (bench/targets.mjs)", () => {
+  it('starts Gantry as the image ships it, on a migrated data directory, and relays a stream through it', async () => {
+    const dockerfile = readFileSync(new URL('../../Dockerfile', import.meta.url), 'utf8');
+    const upstream = await startUpstream({ cores: undefined });
+    const template = await createDataTemplate();
+    const gantry = await startGantry({
+      name: 'gantry',
+      upstream,
+      cores: undefined,
+      logCores: undefined,
+      dataTemplate: template,
+    });
+    try {
+      // The process runs with the Dockerfile's NODE_OPTIONS, as in the image.
+      const options = /\bNODE_OPTIONS=(\S+)/.exec(dockerfile)?.[1];
+      expect(options).toBeTruthy();
+      const environ = readFileSync(`/proc/${gantry.pid}/environ`, 'utf8').split('\0');
+      expect(environ).toContain(`NODE_OPTIONS=${options}`);
+
+      const client = new OpenAI({
+        baseURL: `${gantry.origin}/v1`,
+        apiKey: MASTER_KEY,
+        maxRetries: 0,
+      });
+      await upstream.setStreamShape({ chunks: 12, delayMs: 1 });
+      const stream = await client.chat.completions.create({
+        model: 'bench',
+        stream: true,
+        messages: [{ role: 'user', content: 'hi' }],
+      });
+      let text = '';
+      for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
+      expect(text).toBe('tok '.repeat(12));
+      // Without the master key the bench's target is refused, as a default Gantry refuses anyone.
+      const anonymous = await fetch(`${gantry.origin}/v1/models`);
+      expect(anonymous.status).toBe(401);
+    } finally {
+      await gantry.stop();
+      template.remove();
+      await upstream.stop();
+    }
+  });
+});
