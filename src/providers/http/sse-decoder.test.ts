@@ -93,6 +93,28 @@ describe('decodeSse', () => {
     ).toEqual([{ event: undefined, data: 'ça こんにちは 👋' }]);
   });
 
+  it('reads \\n, \\r and \\r\\n mixed in one stream, however it is split', async () => {
+    const text = 'data: 1\ndata: 2\r\revent: e\r\ndata: 3\n\ndata: 4\r\n\n: c\r\ndata:\r\r';
+    const expected = [
+      { event: undefined, data: '1\n2' },
+      { event: 'e', data: '3' },
+      { event: undefined, data: '4' },
+      { event: undefined, data: '' },
+    ];
+    const data = bytes(text);
+    expect(await decode([data])).toEqual(expected);
+    for (let offset = 1; offset < data.length; offset++) {
+      expect(await decode(splitAt(data, [offset]))).toEqual(expected);
+    }
+    const next = random(7);
+    for (let round = 0; round < 50; round++) {
+      const offsets = Array.from({ length: data.length - 1 }, (_, index) => index + 1).filter(
+        () => next() < 0.3,
+      );
+      expect(await decode(splitAt(data, offsets))).toEqual(expected);
+    }
+  });
+
   describe.each(SSE_FIXTURES)('fixture %s', (name) => {
     const data = readFileSync(new URL(name, FIXTURES));
 
