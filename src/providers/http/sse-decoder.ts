@@ -49,12 +49,15 @@ export function createSseParser() {
       let start = 0;
       if (skipLeadingLf && text.charCodeAt(0) === LF) start = 1;
       skipLeadingLf = false;
-      // Line ends are found with indexOf (native) rather than a loop over every character; most
-      // streams never send a \r, so its search runs once per piece.
+      // Line ends are found with indexOf (native) rather than a loop over every character. Each
+      // search resumes only once the line end it found is passed, so a piece is scanned once for
+      // each (never once per line: a piece of many \r-only lines stays linear); most streams never
+      // send a \r, so its search runs once per piece.
       let nextCr = text.indexOf('\r', start);
+      let nextLf = text.indexOf('\n', start);
       for (;;) {
         if (nextCr !== -1 && nextCr < start) nextCr = text.indexOf('\r', start);
-        const nextLf = text.indexOf('\n', start);
+        if (nextLf !== -1 && nextLf < start) nextLf = text.indexOf('\n', start);
         let index = nextCr !== -1 && (nextLf === -1 || nextCr < nextLf) ? nextCr : nextLf;
         if (index === -1) break;
         const piece = text.slice(start, index);
