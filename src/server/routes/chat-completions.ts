@@ -22,7 +22,11 @@ import { settleAdmission } from '../settle-admission.js';
 import { endSseDone, endSseWithError, startSse, writeSseData } from '../sse.js';
 import { validate } from '../validate.js';
 
-type StreamHandle = OpenCall<{ first: ChatCompletionChunk; iterator: AsyncIterator<ChatCompletionChunk> }>;
+/** `first` is taken, and cleared, by relayStream: the handle lives as long as the stream. */
+type StreamHandle = OpenCall<{
+  first: ChatCompletionChunk | undefined;
+  iterator: AsyncIterator<ChatCompletionChunk>;
+}>;
 
 /** Applies the alias's system prompt, if any, ahead of the caller's messages. */
 export function withSystemPrompt(alias: ModelAlias, request: ChatCompletionRequest): ChatCompletionRequest {
@@ -203,6 +207,8 @@ async function relayStream(
   let usage: Usage | undefined;
   let failure: unknown;
   let chunk: ChatCompletionChunk | undefined = handle.value.first;
+  // Not kept for the stream's life (about 0.7 KB per open stream): only `chunk` and `last` hold it.
+  handle.value.first = undefined;
   let last: ChatCompletionChunk | undefined;
   const received: ChatCompletionChunk[] | undefined = onComplete || beforeDone ? [] : undefined;
   try {
