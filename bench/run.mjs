@@ -57,6 +57,9 @@ const PLAN = FULL
         { concurrency: 1000, chunks: 200, delayMs: 20, rampMs: 1000 },
         { concurrency: 5000, chunks: 200, delayMs: 100, rampMs: 3000 },
       ],
+      // The TTFT goal at 100 streams again, in paired rounds (as the latency goals are): one round
+      // per target swung from 0.65 to 22 ms on the same warm process (round seventeen).
+      streamRounds: { rounds: 5, concurrency: 100, chunks: 200, delayMs: 10, rampMs: 100 },
       coldRuns: 10,
       soak: { durationMs: 600_000, rate: 500, streams: 20 },
     }
@@ -82,6 +85,7 @@ const PLAN = FULL
         { concurrency: 1000, chunks: 50, delayMs: 20, rampMs: 1000, only: ['upstream', 'bare', 'gantry'] },
         { concurrency: 5000, chunks: 30, delayMs: 100, rampMs: 2000, only: ['bare', 'gantry'] },
       ],
+      streamRounds: { rounds: 3, concurrency: 100, chunks: 100, delayMs: 10, rampMs: 100 },
       coldRuns: 5,
       // Too short to judge a trend (the goal is judged on the full run's 10 minutes); it shows the
       // mixed load runs clean.
@@ -464,6 +468,30 @@ try {
     for (const target of everyone) {
       await ensureAlive(target);
       await concurrentStreams({ target, upstream, concurrency: 100, chunks: 50, delayMs: 5, rampMs: 100 });
+    }
+    // TTFT at 100 streams in paired rounds: the upstream, the floor and Gantry back to back, the order
+    // reversed every other round, as for the latency goals. The goal at that count is judged on the
+    // median of what Gantry adds over the upstream within each round; every round is reported.
+    const { rounds, ...shape } = PLAN.streamRounds;
+    const paired = [upstream, bare, gantry];
+    results.streamRounds = { ...shape, targets: paired.map((target) => target.name), rounds: [] };
+    for (let round = 0; round < rounds; round++) {
+      const row = {};
+      for (const target of round % 2 === 0 ? paired : [...paired].reverse()) {
+        await ensureAlive(target);
+        const result = await concurrentStreams({ target, upstream, ...shape });
+        row[target.name] = {
+          ttftP50: result.ttftMs.p50,
+          ttftP99: result.ttftMs.p99,
+          ok: result.ok,
+          errors: result.errors,
+        };
+      }
+      results.streamRounds.rounds.push(row);
+      const added = (target) => (row[target.name].ttftP50 - row[upstream.name].ttftP50).toFixed(2);
+      log(
+        `paired stream round ${round + 1}/${rounds} ×${shape.concurrency}, TTFT p50 added ms: bare +${added(bare)}, gantry +${added(gantry)}`,
+      );
     }
     for (const { only, ...shape } of PLAN.streams) {
       const chosen = only

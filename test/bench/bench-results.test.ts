@@ -36,6 +36,59 @@ describe('the published bench results', () => {
   });
 });
 
+describe('the streaming TTFT goal (bench/report.mjs)', () => {
+  const names = { upstream: 'up', bare: 'floor', gantry: 'gw' };
+  const stream = (target: string, concurrency: number, ttftP50: number) => ({
+    target,
+    concurrency,
+    ttftMs: { p50: ttftP50 },
+    errors: 0,
+  });
+  const pairedRound = (up: number, floor: number, gw: number, gwErrors = 0) => ({
+    up: { ttftP50: up, errors: 0 },
+    floor: { ttftP50: floor, errors: 0 },
+    gw: { ttftP50: gw, errors: gwErrors },
+  });
+  const ttftGoal = (results: object) =>
+    evaluateGoals({ names, ...results }).find((goal: { goal: string }) =>
+      goal.goal.startsWith('streaming TTFT'),
+    );
+
+  it('at 100 streams is judged on the median of the paired rounds, and the worse of 100 and 1,000 decides', () => {
+    const streams = [
+      stream('up', 100, 1),
+      stream('gw', 100, 9),
+      stream('up', 1000, 2),
+      stream('gw', 1000, 2.5),
+    ];
+    const streamRounds = {
+      concurrency: 100,
+      targets: ['up', 'floor', 'gw'],
+      // Gantry adds 0.2, 6 and 0.4 ms: one noisy round does not decide it.
+      rounds: [pairedRound(1, 1.1, 1.2), pairedRound(1, 1.2, 7), pairedRound(1, 1.1, 1.4)],
+    };
+    const goal = ttftGoal({ streams, streamRounds });
+    expect(goal.pass).toBe(true);
+    expect(goal.measured).toContain(
+      '+0.4 ms at 100 streams (median of 3 paired rounds: +0.2, +6, +0.4; single round +8)',
+    );
+    expect(goal.measured).toContain('+0.5 ms at 1,000 streams');
+
+    const slowAt1000 = [...streams.slice(0, 3), stream('gw', 1000, 40)];
+    expect(ttftGoal({ streams: slowAt1000, streamRounds }).pass).toBe(false);
+    const failedStream = {
+      ...streamRounds,
+      rounds: [...streamRounds.rounds.slice(0, 2), pairedRound(1, 1.1, 1.4, 1)],
+    };
+    expect(ttftGoal({ streams, streamRounds: failedStream }).pass).toBe(false);
+  });
+
+  it('without paired rounds (runs before them) is judged on the single rounds, as those runs were', () => {
+    const goal = ttftGoal({ streams: [stream('up', 100, 1), stream('gw', 100, 1.5)] });
+    expect(goal).toMatchObject({ measured: '0.5 ms', pass: true });
+  });
+});
+
 describe("the bench's Gantry target (bench/targets.mjs)", () => {
   it('starts Gantry as the image ships it, on a migrated data directory, and relays a stream through it', async () => {
     const dockerfile = readFileSync(new URL('../../Dockerfile', import.meta.url), 'utf8');
