@@ -49,10 +49,13 @@ describe('the streaming TTFT goal (bench/report.mjs)', () => {
     floor: { ttftP50: floor, errors: 0 },
     gw: { ttftP50: gw, errors: gwErrors },
   });
-  const ttftGoal = (results: object) =>
-    evaluateGoals({ names, ...results }).find((goal: { goal: string }) =>
-      goal.goal.startsWith('streaming TTFT'),
+  const ttftGoal = (results: object): { measured: string; pass: boolean } => {
+    const goal = evaluateGoals({ names, ...results }).find((each: { goal: string }) =>
+      each.goal.startsWith('streaming TTFT'),
     );
+    if (!goal) throw new Error('no streaming TTFT goal evaluated');
+    return goal;
+  };
 
   it('at 100 streams is judged on the median of the paired rounds, and the worse of 100 and 1,000 decides', () => {
     const streams = [
