@@ -1,5 +1,7 @@
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ErrorCode } from '../../src/errors/codes.js';
 import { GatewayError } from '../../src/errors/gateway-error.js';
@@ -25,6 +27,16 @@ const STREAM_TEXT: ChatCompletionRequest = {
   stream_options: { include_usage: true },
 };
 const STREAM_TOOL: ChatCompletionRequest = { ...TOOL_REQUEST, stream: true };
+
+/** A full garbage collection, in a later task than the caller's last WeakRef access. */
+async function collectGarbage() {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  for (let round = 0; round < 3; round++) {
+    await sleep(0);
+    gc();
+  }
+}
 
 function expectGatewayError(error: unknown, code: ErrorCode): GatewayError {
   expect(error).toBeInstanceOf(GatewayError);
@@ -256,6 +268,30 @@ describe.each(HARNESSES)('provider contract: $name', (harness) => {
       expect(error).toBe(reason);
       if (can.upstream) await harness.upstream().waitForAbandoned(1);
     });
+
+    if (can.upstream)
+      it('an open stream does not keep the request it was opened with (its whole prompt)', async () => {
+        const prompt = { role: 'user' as const, content: 'a long conversation '.repeat(5_000) };
+        let request: ChatCompletionRequest | undefined = harness.prepare(
+          'text-stream',
+          { ...STREAM_TEXT, messages: [prompt] },
+          { holdAfterEvents: expected.firstContentEvents },
+        );
+        const messages = new WeakRef(request.messages);
+        const controller = new AbortController();
+        const iterator = harness
+          .provider()
+          .chatStream(request, callContext(controller.signal))
+          [Symbol.asyncIterator]();
+        request = undefined;
+        expect((await iterator.next()).done).toBe(false);
+        // The stream is open (the upstream holds it after its first content): what it keeps now, it
+        // keeps for the stream's life.
+        await collectGarbage();
+        expect(messages.deref()).toBeUndefined();
+        controller.abort(new Error('done'));
+        await iterator.return?.();
+      });
 
     if (can.upstream)
       it('aborting while waiting for headers rejects with the reason at once', async () => {

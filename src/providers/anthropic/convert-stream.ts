@@ -1,7 +1,7 @@
 import { eventJson, isRecord } from '../http/event-json.js';
 import type { EventStream } from '../http/event-stream.js';
 import { badResponse, upstreamPayloadError } from '../http/upstream-error.js';
-import type { ChatCompletionChunk, ChatCompletionRequest, FinishReason } from '../openai-types.js';
+import type { ChatCompletionChunk, FinishReason } from '../openai-types.js';
 import type { AnthropicUsage } from './anthropic-types.js';
 import { finishReason, toUsage } from './convert-response.js';
 
@@ -16,18 +16,27 @@ interface StreamEventPayload {
   usage?: AnthropicUsage;
 }
 
+/** What the conversion needs of the client's request: not the request itself (its whole prompt). */
+export interface AnthropicStreamOptions {
+  readonly model: string;
+  /** The client asked for a final usage chunk (`stream_options.include_usage`). */
+  readonly includeUsage: boolean;
+}
+
 /**
- * Converts Anthropic's Messages event stream to OpenAI chunks. Nothing is yielded before the first
- * content event, so an error right after message_start can still be retried. `event: error`
- * throws; a stream that ends without message_stop throws instead of passing for complete.
+ * Opens and converts Anthropic's Messages event stream to OpenAI chunks. Nothing is yielded before
+ * the first content event, so an error right after message_start can still be retried. `event:
+ * error` throws; a stream that ends without message_stop throws instead of passing for complete.
  */
 export async function* anthropicChunks(
-  stream: EventStream,
-  request: ChatCompletionRequest,
+  open: () => Promise<EventStream>,
+  options: AnthropicStreamOptions,
   deploymentId: string,
 ): AsyncGenerator<ChatCompletionChunk> {
+  // Opened on the first next(), as a generator would: nothing is sent before the consumer pulls.
+  const stream = await open();
   let id = '';
-  let model = request.model;
+  let model = options.model;
   const created = Math.floor(Date.now() / 1000);
   const usage: AnthropicUsage = {};
   // Anthropic numbers all content blocks; OpenAI numbers tool calls only.
@@ -102,7 +111,7 @@ export async function* anthropicChunks(
         yield chunk({}, finishReason(data.delta?.stop_reason) ?? 'stop');
         break;
       case 'message_stop':
-        if (request.stream_options?.include_usage) {
+        if (options.includeUsage) {
           yield { id, object: 'chat.completion.chunk', created, model, choices: [], usage: toUsage(usage) };
         }
         stream.complete();

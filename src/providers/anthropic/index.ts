@@ -2,6 +2,7 @@ import type { Deployment } from '../../config/load.js';
 import { GatewayError } from '../../errors/gateway-error.js';
 import type { Provider } from '../contract.js';
 import { createUpstreamClient } from '../http/upstream-client.js';
+import type { ChatCompletionRequest } from '../openai-types.js';
 import { toAnthropicRequest } from './convert-request.js';
 import { toChatCompletion } from './convert-response.js';
 import { anthropicChunks } from './convert-stream.js';
@@ -36,10 +37,19 @@ export function createAnthropicProvider(deployment: Deployment): Provider {
       return toChatCompletion(payload, deployment.id);
     },
 
-    async *chatStream(request, context) {
-      const body = toAnthropicRequest(request, true);
-      const stream = await client.postEvents({ url, headers, body }, context);
-      yield* anthropicChunks(stream, request, deployment.id);
+    chatStream(request, context) {
+      let pending: ChatCompletionRequest | undefined = request;
+      const options = { model: request.model, includeUsage: request.stream_options?.include_usage === true };
+      return anthropicChunks(
+        () => {
+          const body = toAnthropicRequest(pending as ChatCompletionRequest, true);
+          // Sent once: an open stream does not keep its request (the whole prompt) alive.
+          pending = undefined;
+          return client.postEvents({ url, headers, body }, context);
+        },
+        options,
+        deployment.id,
+      );
     },
 
     async embed() {

@@ -76,7 +76,10 @@ export function createUpstreamClient(deployment: Deployment): UpstreamClient {
         path: call.url.pathname + call.url.search,
         method: 'POST',
         headers,
-        body: JSON.stringify(call.body),
+        // A Buffer, not the string: undici keeps the body it was given (its request handler) and the
+        // Buffer it sends (its request) until the response ends, so a string would be a second copy
+        // of the whole prompt for the life of every stream.
+        body: Buffer.from(JSON.stringify(call.body)),
         signal: context.signal,
         // Streams get their own first-event and idle watchdog (see readEventStream).
         ...(stream ? { bodyTimeout: 0 } : {}),

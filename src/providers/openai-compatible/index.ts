@@ -26,9 +26,14 @@ export function createOpenAICompatibleProvider(deployment: Deployment): Provider
     },
 
     chatStream(request, context) {
-      const body = { ...request, stream: true };
+      let body: object | undefined = { ...request, stream: true };
       // No generator of its own around chatChunks: every layer costs promises on every chunk.
-      return chatChunks(() => client.postEvents({ url: chatUrl, headers, body }, context), deployment.id);
+      return chatChunks(() => {
+        const call = { url: chatUrl, headers, body };
+        // Sent once: an open stream does not keep its request (the whole prompt) alive.
+        body = undefined;
+        return client.postEvents(call, context);
+      }, deployment.id);
     },
 
     async embed(request, context) {

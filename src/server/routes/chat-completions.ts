@@ -61,6 +61,9 @@ export function registerChatCompletions(app: FastifyInstance, context: ServerCon
   app.post('/v1/chat/completions', async (request, reply) => {
     const state = request.gantry;
     const body = validate(chatCompletionRequestSchema, request.body) as ChatCompletionRequest;
+    // The validated copy is the one used from here on: an open stream must not keep the parsed
+    // original (the whole prompt again) for its life.
+    request.body = undefined;
     const { router } = state.runtime;
     const alias = router.resolveAlias(body.model);
     state.alias = alias.alias;
@@ -141,7 +144,9 @@ export function registerChatCompletions(app: FastifyInstance, context: ServerCon
     const keepTurns = conversation
       ? (chunks: readonly ChatCompletionChunk[]) => conversation.commit(chunksToCompletion(chunks))
       : undefined;
-    await relayStream(request, reply, handle, clientWantsUsage, admission, storeInCache, keepTurns);
+    // Returned, not awaited: this frame (the request in its three shapes) ends here, and the relay
+    // keeps only what it needs.
+    return relayStream(request, reply, handle, clientWantsUsage, admission, storeInCache, keepTurns);
   });
 }
 
