@@ -419,6 +419,12 @@ export function renderMarkdown(results) {
         ],
       ),
     );
+    if (results.streamWarmup?.length) {
+      out.push('');
+      out.push(
+        `Before them, every target relayed unmeasured warm-up rounds of 100 streams of 50 chunks; its CPU seconds per round: ${results.streamWarmup.map((row) => `${row.target} ${row.cpuSeconds.map((value) => ms(value)).join(' → ')}`).join('; ')}.`,
+      );
+    }
   }
 
   if (results.coldStart) {
