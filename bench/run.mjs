@@ -157,6 +157,25 @@ const results = { meta, names: {} };
  * closed port.
  */
 const restarters = new Map();
+/**
+ * Paired rounds: `targets` back to back, the order reversed every other round, so that what each adds
+ * over the first can be compared within each round. `measure(target)` gives a target's cell of a
+ * round; `describe(row, roundNumber)` the round's log line. Returns the rounds' rows, by target name.
+ */
+async function pairedRounds(targets, rounds, measure, describe) {
+  const rows = [];
+  for (let round = 0; round < rounds; round++) {
+    const row = {};
+    for (const target of round % 2 === 0 ? targets : [...targets].reverse()) {
+      await ensureAlive(target);
+      row[target.name] = await measure(target);
+    }
+    rows.push(row);
+    log(describe(row, round + 1));
+  }
+  return rows;
+}
+
 async function ensureAlive(target) {
   const restart = restarters.get(target);
   if (!restart || target.alive()) return;
@@ -306,25 +325,29 @@ try {
     // that over the rounds, is not. The goals are judged on that median; every round is reported.
     const { rate, rounds, durationMs } = PLAN.goalRounds;
     const paired = [upstream, bare, gantry];
-    results.latencyRounds = { rate, durationMs, targets: paired.map((target) => target.name), rounds: [] };
-    for (let round = 0; round < rounds; round++) {
-      const row = {};
-      for (const target of round % 2 === 0 ? paired : [...paired].reverse()) {
-        await ensureAlive(target);
+    const latencyRows = await pairedRounds(
+      paired,
+      rounds,
+      async (target) => {
         const point = await openLoop({ target, rate, durationMs });
-        row[target.name] = {
+        return {
           p50: point.latency.p50,
           p99: point.latency.p99,
           errors: point.errors,
           saturated: point.saturated,
         };
-      }
-      results.latencyRounds.rounds.push(row);
-      const added = (target, key) => (row[target.name][key] - row[upstream.name][key]).toFixed(2);
-      log(
-        `paired round ${round + 1}/${rounds} @${rate}/s, added p50 / p99 ms: bare +${added(bare, 'p50')} / +${added(bare, 'p99')}, gantry +${added(gantry, 'p50')} / +${added(gantry, 'p99')}`,
-      );
-    }
+      },
+      (row, round) => {
+        const added = (target, key) => (row[target.name][key] - row[upstream.name][key]).toFixed(2);
+        return `paired round ${round}/${rounds} @${rate}/s, added p50 / p99 ms: bare +${added(bare, 'p50')} / +${added(bare, 'p99')}, gantry +${added(gantry, 'p50')} / +${added(gantry, 'p99')}`;
+      },
+    );
+    results.latencyRounds = {
+      rate,
+      durationMs,
+      targets: paired.map((target) => target.name),
+      rounds: latencyRows,
+    };
   }
 
   if (wants('throughput')) {
@@ -492,25 +515,24 @@ try {
     // median of what Gantry adds over the upstream within each round; every round is reported.
     const { rounds, ...shape } = PLAN.streamRounds;
     const paired = [upstream, bare, gantry];
-    results.streamRounds = { ...shape, targets: paired.map((target) => target.name), rounds: [] };
-    for (let round = 0; round < rounds; round++) {
-      const row = {};
-      for (const target of round % 2 === 0 ? paired : [...paired].reverse()) {
-        await ensureAlive(target);
+    const streamRows = await pairedRounds(
+      paired,
+      rounds,
+      async (target) => {
         const result = await concurrentStreams({ target, upstream, ...shape });
-        row[target.name] = {
+        return {
           ttftP50: result.ttftMs.p50,
           ttftP99: result.ttftMs.p99,
           ok: result.ok,
           errors: result.errors,
         };
-      }
-      results.streamRounds.rounds.push(row);
-      const added = (target) => (row[target.name].ttftP50 - row[upstream.name].ttftP50).toFixed(2);
-      log(
-        `paired stream round ${round + 1}/${rounds} ×${shape.concurrency}, TTFT p50 added ms: bare +${added(bare)}, gantry +${added(gantry)}`,
-      );
-    }
+      },
+      (row, round) => {
+        const added = (target) => (row[target.name].ttftP50 - row[upstream.name].ttftP50).toFixed(2);
+        return `paired stream round ${round}/${rounds} ×${shape.concurrency}, TTFT p50 added ms: bare +${added(bare)}, gantry +${added(gantry)}`;
+      },
+    );
+    results.streamRounds = { ...shape, targets: paired.map((target) => target.name), rounds: streamRows };
     for (const { only, ...shape } of PLAN.streams) {
       const chosen = only
         ? only.map((key) => everyone.find((target) => target.name === results.names[key]))
