@@ -37,4 +37,75 @@ describe('usage buffer', () => {
     expect(buffer.pendingCost('k1')).toBe(0);
     await buffer.close();
   });
+
+  it('writes the records buffered when a flush began; those that arrive meanwhile wait for the next', async () => {
+    const calls: string[][] = [];
+    let arriving = 3;
+    const buffer = createUsageBuffer({
+      write: async (_batchId, records) => {
+        calls.push(records.map((each) => each.requestId));
+        // Requests keep finishing while the database writes.
+        if (arriving > 0) buffer.add(record(`late-${arriving--}`));
+      },
+      logger: pino({ level: 'silent' }),
+      flushIntervalMs: 60_000,
+      batchSize: 2,
+      capacity: 100,
+    });
+    for (const id of ['a', 'b', 'c']) buffer.add(record(id));
+    await buffer.flush();
+    // Both batches of the three (two, then one), not the records added during them.
+    expect(calls).toEqual([['a', 'b'], ['c']]);
+    expect(buffer.size()).toBe(2);
+    await buffer.flush();
+    expect(calls.slice(2)).toEqual([['late-3', 'late-2']]);
+    expect(buffer.size()).toBe(1);
+    // close() empties the buffer, whatever arrived during earlier writes.
+    await buffer.close();
+    expect(calls.slice(3)).toEqual([['late-1']]);
+    expect(buffer.size()).toBe(0);
+  });
+
+  it('flush() writes what is buffered at the call even while an earlier flush is under way', async () => {
+    const calls: string[][] = [];
+    let release: () => void = () => {};
+    const buffer = createUsageBuffer({
+      write: async (_batchId, records) => {
+        calls.push(records.map((each) => each.requestId));
+        if (calls.length === 1) await new Promise<void>((resolve) => (release = resolve));
+      },
+      logger: pino({ level: 'silent' }),
+      flushIntervalMs: 60_000,
+      batchSize: 10,
+      capacity: 100,
+    });
+    buffer.add(record('a'));
+    const first = buffer.flush();
+    await new Promise((resolve) => setImmediate(resolve));
+    buffer.add(record('b'));
+    const second = buffer.flush();
+    release();
+    await Promise.all([first, second]);
+    expect(calls).toEqual([['a'], ['b']]);
+    expect(buffer.size()).toBe(0);
+    await buffer.close();
+  });
+
+  it('close() stops when the database stores nothing, and keeps the records counted as lost', async () => {
+    let attempts = 0;
+    const buffer = createUsageBuffer({
+      write: async () => {
+        attempts++;
+        throw new Error('database down');
+      },
+      logger: pino({ level: 'silent' }),
+      flushIntervalMs: 60_000,
+      batchSize: 10,
+      capacity: 100,
+    });
+    buffer.add(record('a'));
+    await buffer.close();
+    expect(attempts).toBe(1);
+    expect(buffer.size()).toBe(1);
+  });
 });
