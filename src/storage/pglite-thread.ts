@@ -2,6 +2,7 @@ import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { PGlite } from '@electric-sql/pglite';
 import { vector } from '@electric-sql/pglite/vector';
+import { binaryArraySerializers } from './pglite-binary-arrays.js';
 import type { PgliteRequest, PgliteResponse, PgliteThreadData } from './pglite-worker-client.js';
 
 /**
@@ -41,6 +42,12 @@ try {
     // On the command line, so it holds over postgresql.conf; PGlite's own start parameters kept.
     startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${sharedBuffers}`],
   });
+  // Array parameters in binary (see pglite-binary-arrays.ts); PGlite's types say a serializer returns
+  // text, but a Uint8Array is sent as it is, in binary format.
+  const serializers = binaryArraySerializers(database.serializers) as unknown as Record<
+    number,
+    (value: unknown) => string
+  >;
   port.on('message', async (request: PgliteRequest) => {
     let response: PgliteResponse;
     try {
@@ -49,7 +56,7 @@ try {
         const last = results.at(-1);
         response = { id: request.id, rows: last?.rows ?? [], affectedRows: last?.affectedRows };
       } else if (request.kind === 'query') {
-        const result = await database.query(request.sql, request.params);
+        const result = await database.query(request.sql, request.params, { serializers });
         response = { id: request.id, rows: result.rows, affectedRows: result.affectedRows };
       } else {
         await database.close();
