@@ -59,6 +59,8 @@ describe('binary array parameters for PGlite', () => {
     expect(encodeBinaryArray(1007, [[1, 2]])).toBeUndefined();
     expect(encodeBinaryArray(2951, ['not-a-uuid'])).toBeUndefined();
     expect(encodeBinaryArray(1185, [new Date(Number.NaN)])).toBeUndefined();
+    const farFuture = new Date('3000-01-01T00:00:00.001Z');
+    expect(encodeBinaryArray(1185, [farFuture])).toBeUndefined();
     expect(encodeBinaryArray(25, ['a'])).toBeUndefined(); // not an array type it knows
     // Strings that Postgres parses, and nested arrays, still work through the fallback.
     const parsed = await db.query(
@@ -81,6 +83,8 @@ describe('binary array parameters for PGlite', () => {
         [3, 4],
       ],
     });
+    const far = await db.query('select $1::timestamptz[] as t', [[farFuture]], { serializers: binary });
+    expect(far.rows[0]).toEqual({ t: [farFuture] });
     // A bad value gets Postgres's own error, as with the text format.
     await expect(db.query('select $1::int[]', [[1.5]], { serializers: binary })).rejects.toThrow(
       /invalid input syntax for type integer/,

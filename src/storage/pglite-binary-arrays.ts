@@ -76,7 +76,9 @@ const ELEMENTS: Record<number, ElementType> = {
   1185: {
     oid: 1184,
     width: 8,
-    accepts: (value) => value instanceof Date && Number.isFinite(value.getTime()),
+    // Within 285 years of 2000 the microseconds are exact in a double; beyond, the text format.
+    accepts: (value) =>
+      value instanceof Date && Math.abs(value.getTime() - PG_EPOCH_MS) * 1000 <= Number.MAX_SAFE_INTEGER,
     write: (out, at, value: Date) => {
       const micros = (value.getTime() - PG_EPOCH_MS) * 1000;
       const high = Math.floor(micros / 2 ** 32);
