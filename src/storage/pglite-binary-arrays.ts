@@ -6,8 +6,9 @@
  * each value is a few bytes copied: 21.7 -> 14.6 µs per usage row in PGlite.
  *
  * One-dimensional arrays of the scalar types below only. Anything else (nested arrays, a value of
- * another type, a number that is not a 32-bit integer for int4[], an invalid date) goes through
- * PGlite's own text serializer, so Postgres reports it exactly as before.
+ * another type, a number that is not a 32-bit integer for int4[], an invalid date or one more than
+ * 285 years from 2000) goes through PGlite's own text serializer, so Postgres reports it exactly as
+ * before.
  */
 
 type Serializer = (value: unknown) => string | Uint8Array;

@@ -1,28 +1,32 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { createUsageBuffer } from './usage-buffer.js';
+import { createUsageBuffer, type UsageBufferOptions } from './usage-buffer.js';
 import type { UsageRecord } from './usage-store.js';
 
 const record = (requestId: string) => ({ requestId, keyId: 'k1', costUsd: 0.5 }) as UsageRecord;
+
+/** A buffer whose timer never fires within a test: only explicit flushes write. */
+const bufferWith = (write: UsageBufferOptions['write'], batchSize: number) =>
+  createUsageBuffer({
+    write,
+    logger: pino({ level: 'silent' }),
+    flushIntervalMs: 60_000,
+    batchSize,
+    capacity: 100,
+  });
 
 describe('usage buffer', () => {
   it('retries a failed batch as it was, under its id, not with the records that arrived since', async () => {
     const calls: Array<{ batchId: string; requests: string[] }> = [];
     let failNext = true;
-    const buffer = createUsageBuffer({
-      write: async (batchId, records) => {
-        calls.push({ batchId, requests: records.map((each) => each.requestId) });
-        if (failNext) {
-          failNext = false;
-          // As when the database stored the batch but its answer was lost.
-          throw new Error('connection reset');
-        }
-      },
-      logger: pino({ level: 'silent' }),
-      flushIntervalMs: 60_000,
-      batchSize: 2,
-      capacity: 100,
-    });
+    const buffer = bufferWith(async (batchId, records) => {
+      calls.push({ batchId, requests: records.map((each) => each.requestId) });
+      if (failNext) {
+        failNext = false;
+        // As when the database stored the batch but its answer was lost.
+        throw new Error('connection reset');
+      }
+    }, 2);
     buffer.add(record('a'));
     await buffer.flush();
     buffer.add(record('b'));
@@ -41,17 +45,11 @@ describe('usage buffer', () => {
   it('writes the records buffered when a flush began; those that arrive meanwhile wait for the next', async () => {
     const calls: string[][] = [];
     let arriving = 3;
-    const buffer = createUsageBuffer({
-      write: async (_batchId, records) => {
-        calls.push(records.map((each) => each.requestId));
-        // Requests keep finishing while the database writes.
-        if (arriving > 0) buffer.add(record(`late-${arriving--}`));
-      },
-      logger: pino({ level: 'silent' }),
-      flushIntervalMs: 60_000,
-      batchSize: 2,
-      capacity: 100,
-    });
+    const buffer = bufferWith(async (_batchId, records) => {
+      calls.push(records.map((each) => each.requestId));
+      // Requests keep finishing while the database writes.
+      if (arriving > 0) buffer.add(record(`late-${arriving--}`));
+    }, 2);
     for (const id of ['a', 'b', 'c']) buffer.add(record(id));
     await buffer.flush();
     // Both batches of the three (two, then one), not the records added during them.
@@ -69,16 +67,10 @@ describe('usage buffer', () => {
   it('flush() writes what is buffered at the call even while an earlier flush is under way', async () => {
     const calls: string[][] = [];
     let release: () => void = () => {};
-    const buffer = createUsageBuffer({
-      write: async (_batchId, records) => {
-        calls.push(records.map((each) => each.requestId));
-        if (calls.length === 1) await new Promise<void>((resolve) => (release = resolve));
-      },
-      logger: pino({ level: 'silent' }),
-      flushIntervalMs: 60_000,
-      batchSize: 10,
-      capacity: 100,
-    });
+    const buffer = bufferWith(async (_batchId, records) => {
+      calls.push(records.map((each) => each.requestId));
+      if (calls.length === 1) await new Promise<void>((resolve) => (release = resolve));
+    }, 10);
     buffer.add(record('a'));
     const first = buffer.flush();
     await new Promise((resolve) => setImmediate(resolve));
@@ -93,16 +85,10 @@ describe('usage buffer', () => {
 
   it('close() stops when the database stores nothing, and keeps the records counted as lost', async () => {
     let attempts = 0;
-    const buffer = createUsageBuffer({
-      write: async () => {
-        attempts++;
-        throw new Error('database down');
-      },
-      logger: pino({ level: 'silent' }),
-      flushIntervalMs: 60_000,
-      batchSize: 10,
-      capacity: 100,
-    });
+    const buffer = bufferWith(async () => {
+      attempts++;
+      throw new Error('database down');
+    }, 10);
     buffer.add(record('a'));
     await buffer.close();
     expect(attempts).toBe(1);
