@@ -273,13 +273,15 @@ export function renderMarkdown(results) {
   if (results.throughput) {
     const bare = results.throughput.find((row) => row.target === results.names.bare);
     const portkey = results.throughput.find((row) => row.target === results.names.portkey);
+    // Runs before the closed-loop warm-up rounds (2026-12-07) are rendered as they were published.
+    const warmedUp = results.throughput.some((row) => row.warmupCpuMicrosPerRound);
     out.push('');
     out.push(
       `#### Peak throughput (closed loop, autocannon, ${results.throughput[0].connections} connections)`,
     );
     out.push('');
     out.push(
-      "On a shared core the req/s column measures the share of the core a target got as much as the target; CPU time per request does not, so \"req/s per busy core\" is what each would do with a core to itself. The Fastify proxy is the framework floor: the bare proxy's job done on Fastify, parsing and re-serializing both JSON bodies (`bench/fastify-proxy.mjs`); the gap from it to Gantry is Gantry's own work. By thread: the event loop, worker threads (Gantry's embedded database), V8's helper threads (garbage collection, compilation) and the rest.",
+      `${warmedUp ? 'Each target first runs unmeasured closed-loop rounds (their CPU per request is shown): a process that has only seen the open-loop rates spends its first seconds at this concurrency compiling and resizing its heap. ' : ''}On a shared core the req/s column measures the share of the core a target got as much as the target; CPU time per request does not, so "req/s per busy core" is what each would do with a core to itself. The Fastify proxy is the framework floor: the bare proxy's job done on Fastify, parsing and re-serializing both JSON bodies (\`bench/fastify-proxy.mjs\`); the gap from it to Gantry is Gantry's own work. By thread: the event loop, worker threads (Gantry's embedded database), V8's helper threads (garbage collection, compilation) and the rest.`,
     );
     out.push('');
     out.push(
@@ -294,6 +296,7 @@ export function renderMarkdown(results) {
           'µs by thread: main / workers / V8 / other',
           'p50 / p99 ms',
           'non-2xx / errors',
+          ...(warmedUp ? ['warm-up rounds, CPU µs/request (unmeasured)'] : []),
         ],
         results.throughput.map((row) => [
           row.target,
@@ -305,6 +308,7 @@ export function renderMarkdown(results) {
           byThread(row.threadCpuSeconds && perRequest(row.threadCpuSeconds, row.ok)),
           `${ms(row.latencyMs.p50)} / ${ms(row.latencyMs.p99)}`,
           `${row.non2xx} / ${row.errors}`,
+          ...(warmedUp ? [row.warmupCpuMicrosPerRound?.join(' → ') ?? '—'] : []),
         ]),
       ),
     );

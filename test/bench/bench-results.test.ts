@@ -24,6 +24,20 @@ describe('the published bench results', () => {
     });
   }
 
+  it("shows each target's unmeasured closed-loop warm-up rounds beside its throughput", () => {
+    const results = JSON.parse(readFileSync(resultsFile('full.json'), 'utf8'));
+    results.throughput = results.throughput.map((row: object, index: number) => ({
+      ...row,
+      warmupCpuMicrosPerRound: [300 + index, 200 + index, 100 + index],
+    }));
+    const section = renderMarkdown(results).split('#### Peak throughput')[1]!.split('####')[0]!;
+    expect(section).toContain('Each target first runs unmeasured closed-loop rounds');
+    expect(section).toContain('| warm-up rounds, CPU µs/request (unmeasured) |');
+    const rows = section.split('\n').filter((line) => / → /.test(line));
+    expect(rows).toHaveLength(results.throughput.length);
+    expect(rows[1]).toMatch(/\| 301 → 201 → 101 \|$/);
+  });
+
   it('docs/benchmarks.md carries one of those tables between its markers', () => {
     const docs = readFileSync(new URL('../../docs/benchmarks.md', import.meta.url), 'utf8');
     const start = docs.indexOf('<!-- bench:results:start -->');
