@@ -5,8 +5,17 @@ import { threadCpuSeconds, treeCpuSeconds } from './processes.mjs';
 
 const CHAT_BODY = JSON.stringify({ model: 'bench', messages: [{ role: 'user', content: 'Say hello.' }] });
 
-/** Runs autocannon against the target; also reports the target's CPU time per request. */
+/**
+ * Runs autocannon against the target; also reports the target's CPU time per request. autocannon
+ * checks its deadline once a second, so a round lasts whole seconds: a duration of 1.5 s ran for 2
+ * and, divided by 1.5, overstated the rate by a third. Durations are whole seconds, and the rate is
+ * divided by the time the round really took.
+ */
 export async function peakThroughput({ target, connections = 64, durationS }) {
+  if (!Number.isInteger(durationS) || durationS < 1)
+    throw new Error(
+      `peakThroughput: durationS must be a whole number of seconds (autocannon's), got ${durationS}`,
+    );
   const cpuBefore = treeCpuSeconds(target.pid);
   const threadsBefore = threadCpuSeconds(target.pid);
   const result = await autocannon({
@@ -21,10 +30,12 @@ export async function peakThroughput({ target, connections = 64, durationS }) {
   const cpuSeconds = treeCpuSeconds(target.pid) - cpuBefore;
   const threadsAfter = threadCpuSeconds(target.pid);
   const ok = result['2xx'];
+  // autocannon's own measure of the round, in seconds (to 10 ms)
+  const elapsedS = result.duration;
   return {
     connections,
-    durationS,
-    requestsPerSecond: ok / durationS,
+    durationS: elapsedS,
+    requestsPerSecond: ok / elapsedS,
     ok,
     non2xx: result.non2xx,
     errors: result.errors,

@@ -7,6 +7,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openLoop } from '../../bench/open-loop.mjs';
+import { peakThroughput } from '../../bench/peak-throughput.mjs';
 import { linearRegression, median, percentile, summarize } from '../../bench/stats.mjs';
 import { concurrentStreams } from '../../bench/streams.mjs';
 import { startUpstream } from '../../bench/targets.mjs';
@@ -169,6 +170,35 @@ describe('the open-loop generator (bench/open-loop.mjs)', () => {
     expect(result).toMatchObject({ scheduled: 30, ok: 0, errors: 30 });
     expect(result.firstErrors).toContain('HTTP 503');
     expect(result.latency.count).toBe(0);
+  });
+});
+
+describe('the closed-loop round (bench/peak-throughput.mjs)', () => {
+  let upstream: Awaited<ReturnType<typeof startUpstream>>;
+  beforeAll(async () => {
+    upstream = await startUpstream({ cores: undefined });
+  });
+  afterAll(async () => {
+    await upstream?.stop();
+  });
+
+  it('divides the requests by the time the round took', async () => {
+    const started = performance.now();
+    const result = await peakThroughput({ target: upstream, connections: 4, durationS: 1 });
+    const tookS = (performance.now() - started) / 1000;
+    expect(result.ok).toBeGreaterThan(0);
+    expect(result.errors).toBe(0);
+    // autocannon's own clock for the round, within what the call took from outside
+    expect(result.durationS).toBeGreaterThanOrEqual(1);
+    expect(result.durationS).toBeLessThanOrEqual(tookS + 0.01);
+    expect(result.requestsPerSecond).toBeCloseTo(result.ok / result.durationS, 6);
+    expect(result.cpuMicrosPerRequest).toBeGreaterThan(0);
+  });
+
+  it('refuses a round that is not a whole number of seconds (autocannon would run it to the next)', async () => {
+    await expect(peakThroughput({ target: upstream, durationS: 1.5 })).rejects.toThrow(
+      /whole number of seconds/,
+    );
   });
 });
 
