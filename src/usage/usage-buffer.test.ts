@@ -83,6 +83,66 @@ describe('usage buffer', () => {
     await buffer.close();
   });
 
+  it("keeps each key's unwritten cost through failed writes, partial batches and records dropped when full", async () => {
+    let down = true;
+    const buffer = createUsageBuffer({
+      write: async () => {
+        if (down) throw new Error('database down');
+      },
+      logger: pino({ level: 'silent' }),
+      flushIntervalMs: 60_000,
+      batchSize: 3,
+      capacity: 5,
+    });
+    const add = (requestId: string, keyId: string | null, costUsd: number) =>
+      buffer.add({ requestId, keyId, costUsd } as UsageRecord);
+    add('a', 'k1', 0.1);
+    add('b', 'k2', 0.25);
+    add('c', null, 9);
+    add('d', 'k1', 0.2);
+    add('e', 'k2', 0.5);
+    // Full: dropped, and so not pending either.
+    add('f', 'k1', 100);
+    expect(buffer.pendingCost('k1')).toBeCloseTo(0.3);
+    expect(buffer.pendingCost('k2')).toBeCloseTo(0.75);
+    expect(buffer.pendingCost('k3')).toBe(0);
+    await buffer.flush();
+    // Nothing stored: nothing leaves the pending totals.
+    expect(buffer.pendingCost('k1')).toBeCloseTo(0.3);
+    down = false;
+    // One batch of three (a, b, c) is written; d and e wait.
+    const written: string[] = [];
+    const partial = createUsageBuffer({
+      write: async (_id, records) => {
+        written.push(...records.map((each) => each.requestId));
+        if (written.length > 3) throw new Error('database down again');
+      },
+      logger: pino({ level: 'silent' }),
+      flushIntervalMs: 60_000,
+      batchSize: 3,
+      capacity: 10,
+    });
+    for (const [id, key, cost] of [
+      ['a', 'k1', 0.1],
+      ['b', 'k2', 0.25],
+      ['c', null, 9],
+      ['d', 'k1', 0.2],
+      ['e', 'k2', 0.5],
+    ] as const)
+      partial.add({ requestId: id, keyId: key, costUsd: cost } as UsageRecord);
+    await partial.flush();
+    expect(written).toEqual(['a', 'b', 'c', 'd', 'e']);
+    expect(partial.size()).toBe(2);
+    expect(partial.pendingCost('k1')).toBeCloseTo(0.2);
+    expect(partial.pendingCost('k2')).toBeCloseTo(0.5);
+    await partial.close();
+    await buffer.flush();
+    expect(buffer.size()).toBe(0);
+    expect(buffer.pendingCost('k1')).toBe(0);
+    expect(buffer.pendingCost('k2')).toBe(0);
+    await buffer.close();
+  });
+
   it('close() stops when the database stores nothing, and keeps the records counted as lost', async () => {
     let attempts = 0;
     const buffer = bufferWith(async () => {

@@ -32,6 +32,24 @@ export function createUsageBuffer(options: UsageBufferOptions) {
   let flushing: Promise<void> | undefined;
   let failing = false;
   let droppedSinceLog = 0;
+  /**
+   * Cost of the buffered records per key, kept as they come and go: budgets ask for it on every
+   * request of a key with a budget, and summing the buffer each time cost time in proportion to the
+   * buffer (a second's worth of records, or up to `capacity` while the database is down).
+   */
+  const pendingByKey = new Map<string, { records: number; costUsd: number }>();
+
+  function forget(written: readonly UsageRecord[]) {
+    for (const record of written) {
+      if (record.keyId === null) continue;
+      const pending = pendingByKey.get(record.keyId);
+      if (!pending) continue;
+      pending.records -= 1;
+      pending.costUsd -= record.costUsd;
+      // The last one gone: no rounding left behind from the subtractions.
+      if (pending.records <= 0) pendingByKey.delete(record.keyId);
+    }
+  }
 
   /**
    * Writes the records buffered when it began, in batches, and no more: records that arrive while a
@@ -59,6 +77,7 @@ export function createUsageBuffer(options: UsageBufferOptions) {
       batch = undefined;
       due -= written.length;
       records = records.slice(written.length);
+      forget(written);
       options.sizeGauge?.set(records.length);
       options.onWritten?.(written);
       if (failing) {
@@ -98,13 +117,18 @@ export function createUsageBuffer(options: UsageBufferOptions) {
         return;
       }
       records.push(record);
+      if (record.keyId !== null) {
+        const pending = pendingByKey.get(record.keyId);
+        if (pending) {
+          pending.records += 1;
+          pending.costUsd += record.costUsd;
+        } else pendingByKey.set(record.keyId, { records: 1, costUsd: record.costUsd });
+      }
       options.sizeGauge?.set(records.length);
     },
     /** Sum of costs not yet written for a key (budgets count them too). */
     pendingCost(keyId: string): number {
-      let total = 0;
-      for (const record of records) if (record.keyId === keyId) total += record.costUsd;
-      return total;
+      return Math.max(0, pendingByKey.get(keyId)?.costUsd ?? 0);
     },
     size: () => records.length,
     flush,
