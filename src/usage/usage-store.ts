@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { type RawBuilder, sql } from 'kysely';
 import type { Database } from '../storage/tables.js';
 
 /** One served request, as recorded for accounting. */
@@ -61,16 +61,27 @@ export function createUsageStore(db: Database) {
           ${column((r) => r.createdAt)}::timestamptz[])
         where exists (select 1 from batch)`.execute(db);
     },
-    /** USD spent by a key since a moment. */
+    /**
+     * USD spent by a key since a moment: its records, and the daily totals `gantry maintenance` folded
+     * them into once they passed the retention (a day counts when it starts at or after `since`;
+     * budget periods start at midnight UTC, so a day is never split). Without the totals, a key's
+     * `total` or `monthly` spend would fall back as its oldest records were rolled up, and the
+     * budget would let it spend again.
+     */
     async spentSince(keyId: string, since: Date): Promise<number> {
-      const row = await db
-        .selectFrom('usage_records')
-        .select(sql<number>`coalesce(sum(cost_usd), 0)::float8`.as('spent'))
-        .where('key_id', '=', keyId)
-        .where('created_at', '>=', since)
-        .executeTakeFirst();
-      return Number(row?.spent ?? 0);
+      const result = await sql<{ spent: number }>`
+        select (
+          coalesce((select sum(cost_usd) from usage_records
+                     where key_id = ${keyId} and created_at >= ${since}), 0)
+          + coalesce((select sum(cost_usd) from usage_daily
+                       where key_id = ${keyId} and (day::timestamp at time zone 'UTC') >= ${since}), 0)
+        )::float8 as spent`.execute(db);
+      return Number(result.rows[0]?.spent ?? 0);
     },
+    /**
+     * Requests, tokens and cost per group, from the records and from the daily totals of records
+     * already rolled up (a rolled-up day counts in [from, to) when it starts there).
+     */
     async summarize(options: {
       groupBy: UsageGrouping;
       from?: Date | undefined;
@@ -79,25 +90,43 @@ export function createUsageStore(db: Database) {
     }): Promise<UsageSummaryRow[]> {
       const group =
         options.groupBy === 'key'
-          ? sql<string | null>`key_id`
+          ? sql`key_id`
           : options.groupBy === 'model'
-            ? sql<string | null>`alias`
-            : sql<string>`to_char(created_at at time zone 'UTC', 'YYYY-MM-DD')`;
-      let query = db
-        .selectFrom('usage_records')
-        .select([
-          group.as('group'),
-          sql<number>`count(*)::int`.as('requests'),
-          sql<number>`coalesce(sum(prompt_tokens), 0)::int8::float8`.as('prompt_tokens'),
-          sql<number>`coalesce(sum(completion_tokens), 0)::int8::float8`.as('completion_tokens'),
-          sql<number>`coalesce(sum(cost_usd), 0)::float8`.as('cost_usd'),
-        ])
-        .groupBy(sql`1`)
-        .orderBy(sql`1`);
-      if (options.from) query = query.where('created_at', '>=', options.from);
-      if (options.to) query = query.where('created_at', '<', options.to);
-      if (options.keyId) query = query.where('key_id', '=', options.keyId);
-      return (await query.execute()).map((row) => ({
+            ? sql`alias`
+            : sql`to_char(counted_at at time zone 'UTC', 'YYYY-MM-DD')`;
+      const where = (at: RawBuilder<unknown>, key: RawBuilder<unknown>) => {
+        const conditions = [sql`true`];
+        if (options.from) conditions.push(sql`${at} >= ${options.from}`);
+        if (options.to) conditions.push(sql`${at} < ${options.to}`);
+        if (options.keyId) conditions.push(sql`${key} = ${options.keyId}`);
+        return sql.join(conditions, sql` and `);
+      };
+      const dayStart = sql`(day::timestamp at time zone 'UTC')`;
+      const result = await sql<{
+        group: string | null;
+        requests: number;
+        prompt_tokens: number;
+        completion_tokens: number;
+        cost_usd: number;
+      }>`
+        with combined as (
+          select key_id, alias, created_at as counted_at, 1::int8 as requests, prompt_tokens::int8 as prompt_tokens,
+                 completion_tokens::int8 as completion_tokens, cost_usd
+            from usage_records
+           where ${where(sql`created_at`, sql`key_id`)}
+          union all
+          select nullif(key_id, ''), alias, ${dayStart}, requests, prompt_tokens, completion_tokens, cost_usd
+            from usage_daily
+           where ${where(dayStart, sql`key_id`)}
+        )
+        select ${group} as "group", sum(requests)::float8 as requests,
+               sum(prompt_tokens)::float8 as prompt_tokens,
+               sum(completion_tokens)::float8 as completion_tokens,
+               coalesce(sum(cost_usd), 0)::float8 as cost_usd
+          from combined
+         group by 1
+         order by 1`.execute(db);
+      return result.rows.map((row) => ({
         group: row.group,
         requests: Number(row.requests),
         prompt_tokens: Number(row.prompt_tokens),

@@ -96,4 +96,37 @@ describe.each(databaseVariants())('gantry maintenance on %s', (kind) => {
       await handle.close();
     }
   });
+
+  it('counts rolled-up days in budgets and reports, as the records they replaced were counted', async () => {
+    // Runs after the roll-up above: k1 has 0.75 in a daily total (40 days ago) and 4 in a record.
+    const handle = await openDatabase({ url: testDatabase.url, dataDir: testDatabase.dataDir }, logger);
+    try {
+      const usage = createUsageStore(handle.db);
+      // A `total` budget starts at the epoch; before, the rolled-up 0.75 dropped out of it.
+      expect(await usage.spentSince('k1', new Date(0))).toBeCloseTo(4.75, 10);
+      expect(await usage.spentSince('k2', new Date(0))).toBeCloseTo(2, 10);
+      // A period that starts after the rolled-up days counts only the recent record.
+      const tenDaysAgo = new Date(
+        Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate()) - 10 * DAY,
+      );
+      expect(await usage.spentSince('k1', tenDaysAgo)).toBeCloseTo(4, 10);
+      expect(await usage.spentSince('k2', tenDaysAgo)).toBe(0);
+
+      const byKey = await usage.summarize({ groupBy: 'key' });
+      expect(byKey).toEqual([
+        { group: 'k1', requests: 3, prompt_tokens: 30, completion_tokens: 15, cost_usd: 4.75 },
+        { group: 'k2', requests: 1, prompt_tokens: 10, completion_tokens: 5, cost_usd: 2 },
+        { group: null, requests: 1, prompt_tokens: 10, completion_tokens: 5, cost_usd: 1 },
+      ]);
+      const byDay = await usage.summarize({ groupBy: 'day', keyId: 'k1' });
+      expect(byDay.map((row) => row.requests)).toEqual([2, 1]);
+      expect(byDay[0]!.group).toBe(record(40, 'k1', 0).createdAt.toISOString().slice(0, 10));
+      const recent = await usage.summarize({ groupBy: 'model', from: tenDaysAgo });
+      expect(recent).toEqual([
+        { group: 'mock', requests: 1, prompt_tokens: 10, completion_tokens: 5, cost_usd: 4 },
+      ]);
+    } finally {
+      await handle.close();
+    }
+  });
 });
