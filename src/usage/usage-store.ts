@@ -30,6 +30,26 @@ export interface UsageSummaryRow {
   readonly cost_usd: number;
 }
 
+/** A batch's cost per key and UTC day, as three columns (records without a key are not a key's spend). */
+function spendByKeyAndDay(records: readonly UsageRecord[]) {
+  const totals = new Map<string, number>();
+  for (const record of records) {
+    if (record.keyId === null) continue;
+    const entry = `${record.keyId}\n${record.createdAt.toISOString().slice(0, 10)}`;
+    totals.set(entry, (totals.get(entry) ?? 0) + record.costUsd);
+  }
+  const keys: string[] = [];
+  const days: string[] = [];
+  const costs: number[] = [];
+  for (const [entry, cost] of totals) {
+    const split = entry.lastIndexOf('\n');
+    keys.push(entry.slice(0, split));
+    days.push(entry.slice(split + 1));
+    costs.push(cost);
+  }
+  return { keys, days, costs };
+}
+
 /** SQL for usage records. */
 export function createUsageStore(db: Database) {
   return {
@@ -38,15 +58,28 @@ export function createUsageStore(db: Database) {
      * a batch sent again under its id (a retry after a lost answer) adds nothing. One array
      * parameter per column (unnest) instead of one parameter per value: a 500-row batch is 16
      * parameters, not 7,500, which halves the cost per row on the embedded database and spares the
-     * query builder.
+     * query builder. The batch's spend per key and UTC day goes into usage_key_spend in the same
+     * statement, under the same once-only condition (a batch without keyed records skips it).
      */
     async insert(batchId: string, records: readonly UsageRecord[]): Promise<void> {
       if (records.length === 0) return;
       const column = <T>(pick: (record: UsageRecord) => T): T[] => records.map(pick);
+      const spend = spendByKeyAndDay(records);
+      const addSpend =
+        spend.keys.length === 0
+          ? sql``
+          : sql`, spend as (
+              insert into usage_key_spend as spent (key_id, day, cost_usd)
+              select key_id, day::date, cost_usd
+                from unnest(${spend.keys}::text[], ${spend.days}::text[], ${spend.costs}::float8[])
+                  as added(key_id, day, cost_usd)
+               where exists (select 1 from batch)
+              on conflict (key_id, day) do update set cost_usd = spent.cost_usd + excluded.cost_usd
+            )`;
       await sql`
         with batch as (
           insert into usage_batches (id) values (${batchId}::uuid) on conflict do nothing returning id
-        )
+        )${addSpend}
         insert into usage_records (id, request_id, key_id, alias, deployment, upstream_model,
           prompt_tokens, completion_tokens, cached_tokens, cost_usd, latency_ms, ttft_ms, status,
           cache_hit, created_at)
@@ -62,20 +95,15 @@ export function createUsageStore(db: Database) {
         where exists (select 1 from batch)`.execute(db);
     },
     /**
-     * USD spent by a key since a moment: its records, and the daily totals `gantry maintenance` folded
-     * them into once they passed the retention (a day counts when it starts at or after `since`;
-     * budget periods start at midnight UTC, so a day is never split). Without the totals, a key's
-     * `total` or `monthly` spend would fall back as its oldest records were rolled up, and the
-     * budget would let it spend again.
+     * USD spent by a key since a moment, from its spend per UTC day (usage_key_spend): a few rows
+     * per key, however many records, and still counted after `gantry maintenance` rolls the records
+     * up. `since` is the start of a budget period, midnight UTC, so no day is split.
      */
     async spentSince(keyId: string, since: Date): Promise<number> {
       const result = await sql<{ spent: number }>`
-        select (
-          coalesce((select sum(cost_usd) from usage_records
-                     where key_id = ${keyId} and created_at >= ${since}), 0)
-          + coalesce((select sum(cost_usd) from usage_daily
-                       where key_id = ${keyId} and (day::timestamp at time zone 'UTC') >= ${since}), 0)
-        )::float8 as spent`.execute(db);
+        select coalesce(sum(cost_usd), 0)::float8 as spent
+          from usage_key_spend
+         where key_id = ${keyId} and day >= (${since}::timestamptz at time zone 'UTC')::date`.execute(db);
       return Number(result.rows[0]?.spent ?? 0);
     },
     /**

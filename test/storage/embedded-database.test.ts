@@ -8,7 +8,7 @@ import { vector as legacyVector } from 'pglite-0-3/vector';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createKeyStore } from '../../src/keys/key-store.js';
-import { migrate } from '../../src/storage/migrate.js';
+import { migrate, readMigrations } from '../../src/storage/migrate.js';
 import { openDatabase } from '../../src/storage/open-database.js';
 import { pgliteDialect } from '../../src/storage/pglite-dialect.js';
 import type { EmbeddedDatabase } from '../../src/storage/pglite-worker-client.js';
@@ -91,27 +91,17 @@ describe('the embedded database (PGlite)', () => {
       extensions: { vector: legacyVector },
     });
     const before: Database = new Kysely({ dialect: pgliteDialect(legacyEmbedded(legacy)) });
-    await migrate(before, logger);
+    // The schema of that time: every migration before the spend per key and day (0070).
+    await migrate(
+      before,
+      logger,
+      readMigrations().filter((migration) => migration.version < 70),
+    );
     const { record } = await createKeyStore(before).create({ name: 'written by 0.3' });
-    await createUsageStore(before).insert(crypto.randomUUID(), [
-      {
-        id: crypto.randomUUID(),
-        requestId: 'req_before_upgrade',
-        keyId: record.id,
-        alias: 'mock',
-        deployment: 'mock/mock',
-        upstreamModel: 'mock',
-        promptTokens: 7,
-        completionTokens: 3,
-        cachedTokens: 0,
-        costUsd: 0.25,
-        latencyMs: 10,
-        ttftMs: null,
-        status: 200,
-        cacheHit: false,
-        createdAt: new Date(),
-      },
-    ]);
+    await sql`insert into usage_records (id, request_id, key_id, alias, latency_ms, status, cost_usd, created_at)
+      values (${crypto.randomUUID()}::uuid, 'req_before_upgrade', ${record.id}, 'mock', 10, 200, 0.25, now())`.execute(
+      before,
+    );
     await sql`create extension if not exists vector`.execute(before);
     await sql`create table legacy_vectors (id int primary key, embedding vector(3))`.execute(before);
     await sql`insert into legacy_vectors values (1, '[1,0,0]'), (2, '[0,1,0]')`.execute(before);
@@ -119,7 +109,8 @@ describe('the embedded database (PGlite)', () => {
 
     const after = await openDatabase({ url: undefined, dataDir }, logger);
     try {
-      expect(await migrate(after.db, logger)).toEqual([]);
+      // The new migration fills the spend per key and day from the records already there.
+      expect(await migrate(after.db, logger)).toEqual([70]);
       expect(await createKeyStore(after.db).get(record.id)).toMatchObject({ name: 'written by 0.3' });
       expect(await createUsageStore(after.db).spentSince(record.id, new Date(0))).toBe(0.25);
       const nearest = await sql<{ id: number }>`

@@ -134,6 +134,41 @@ describe.each(databaseVariants())('storage on %s', (kind) => {
     expect(await store.spentSince('k2', new Date('2021-01-01'))).toBe(0);
   });
 
+  it("keeps each key's spend per UTC day with its batch, once however often the batch is sent", async () => {
+    const store = createUsageStore(handle.db);
+    const today = new Date();
+    const midnight = new Date(Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate()));
+    const batch = crypto.randomUUID();
+    const records = [
+      usageRecord({ keyId: 'spend-k1', costUsd: 1, createdAt: new Date('2026-01-31T23:59:59Z') }),
+      usageRecord({ keyId: 'spend-k1', costUsd: 2, createdAt: new Date('2026-02-01T00:00:01Z') }),
+      usageRecord({ keyId: 'spend-k1', costUsd: 0.5, createdAt: today }),
+      usageRecord({ keyId: 'spend-k1', costUsd: 0.125, createdAt: today }),
+      usageRecord({ keyId: 'spend-k2', costUsd: 0.25, createdAt: today }),
+      usageRecord({ keyId: null, costUsd: 9, createdAt: today }),
+    ];
+    await store.insert(batch, records);
+    await store.insert(batch, records); // a retry of a batch that landed adds nothing
+    await store.insert(crypto.randomUUID(), [usageRecord({ keyId: 'spend-k1', costUsd: 0.375 })]);
+    // A batch of records without keys (the master key) touches no key's spend.
+    await store.insert(crypto.randomUUID(), [usageRecord({ keyId: null, costUsd: 5 })]);
+    const days = await sql<{ key_id: string; day: string; cost_usd: number }>`
+      select key_id, to_char(day, 'YYYY-MM-DD') as day, cost_usd from usage_key_spend
+       where key_id like 'spend-%' order by key_id, day`.execute(handle.db);
+    expect(days.rows).toEqual([
+      { key_id: 'spend-k1', day: '2026-01-31', cost_usd: 1 },
+      { key_id: 'spend-k1', day: '2026-02-01', cost_usd: 2 },
+      { key_id: 'spend-k1', day: midnight.toISOString().slice(0, 10), cost_usd: 1 },
+      { key_id: 'spend-k2', day: midnight.toISOString().slice(0, 10), cost_usd: 0.25 },
+    ]);
+    // Budget periods: all time, a month, today.
+    expect(await store.spentSince('spend-k1', new Date(0))).toBe(4);
+    expect(await store.spentSince('spend-k1', new Date('2026-02-01T00:00:00Z'))).toBe(3);
+    expect(await store.spentSince('spend-k1', midnight)).toBe(1);
+    expect(await store.spentSince('spend-k2', midnight)).toBe(0.25);
+    expect(await store.spentSince('spend-none', new Date(0))).toBe(0);
+  });
+
   it('holds one transaction at a time without losing concurrent writes', async () => {
     const store = createUsageStore(handle.db);
     await Promise.all(
