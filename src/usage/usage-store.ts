@@ -30,23 +30,33 @@ export interface UsageSummaryRow {
   readonly cost_usd: number;
 }
 
-/** A batch's cost per key and UTC day, as three columns (records without a key are not a key's spend). */
+const DAY_MS = 86_400_000;
+
+/**
+ * A batch's cost per key and UTC day (days since 1970-01-01), as three columns; records without a
+ * key are no key's spend.
+ */
 function spendByKeyAndDay(records: readonly UsageRecord[]) {
-  const totals = new Map<string, number>();
+  const byKey = new Map<string, Map<number, number>>();
   for (const record of records) {
     if (record.keyId === null) continue;
-    const entry = `${record.keyId}\n${record.createdAt.toISOString().slice(0, 10)}`;
-    totals.set(entry, (totals.get(entry) ?? 0) + record.costUsd);
+    const day = Math.floor(record.createdAt.getTime() / DAY_MS);
+    let days = byKey.get(record.keyId);
+    if (!days) {
+      days = new Map();
+      byKey.set(record.keyId, days);
+    }
+    days.set(day, (days.get(day) ?? 0) + record.costUsd);
   }
   const keys: string[] = [];
-  const days: string[] = [];
+  const days: number[] = [];
   const costs: number[] = [];
-  for (const [entry, cost] of totals) {
-    const split = entry.lastIndexOf('\n');
-    keys.push(entry.slice(0, split));
-    days.push(entry.slice(split + 1));
-    costs.push(cost);
-  }
+  for (const [key, spend] of byKey)
+    for (const [day, cost] of spend) {
+      keys.push(key);
+      days.push(day);
+      costs.push(cost);
+    }
   return { keys, days, costs };
 }
 
@@ -70,8 +80,8 @@ export function createUsageStore(db: Database) {
           ? sql``
           : sql`, spend as (
               insert into usage_key_spend as spent (key_id, day, cost_usd)
-              select key_id, day::date, cost_usd
-                from unnest(${spend.keys}::text[], ${spend.days}::text[], ${spend.costs}::float8[])
+              select key_id, date '1970-01-01' + day, cost_usd
+                from unnest(${spend.keys}::text[], ${spend.days}::int[], ${spend.costs}::float8[])
                   as added(key_id, day, cost_usd)
                where exists (select 1 from batch)
               on conflict (key_id, day) do update set cost_usd = spent.cost_usd + excluded.cost_usd
