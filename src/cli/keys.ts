@@ -1,4 +1,5 @@
 import { Command, InvalidArgumentError } from 'commander';
+import { KEY_LIMIT_MAX } from '../keys/key-store.js';
 import { loadConfigOrExit } from './load-config-or-exit.js';
 import { withDatabase } from './with-database.js';
 
@@ -14,8 +15,8 @@ interface CreateOptions {
 }
 
 function positiveInteger(value: string): number {
-  if (!/^\d+$/.test(value) || Number(value) === 0)
-    throw new InvalidArgumentError('expected a positive integer');
+  if (!/^\d+$/.test(value) || Number(value) === 0 || Number(value) > KEY_LIMIT_MAX)
+    throw new InvalidArgumentError(`expected a positive integer up to ${KEY_LIMIT_MAX}`);
   return Number(value);
 }
 

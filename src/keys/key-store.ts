@@ -3,6 +3,9 @@ import { generateKey } from './key-format.js';
 
 export type BudgetPeriod = 'daily' | 'monthly' | 'total';
 
+/** The largest `rpm` or `tpm` a key can hold: both are Postgres `integer` columns. */
+export const KEY_LIMIT_MAX = 2_147_483_647;
+
 /** A virtual key as the gateway sees it (never with its secret). */
 export interface KeyRecord {
   readonly id: string;

@@ -48,6 +48,15 @@ database: { url: "postgres://gantry:hunter2@db:5432/gantry" }
     expect(result.stderr).toMatch(/server\.port: /);
   });
 
+  it('refuses a key limit its table cannot hold before touching the database', () => {
+    const result = gantry(['keys', 'create', '--name', 'too-large', '--tpm', '3000000000'], {
+      DATA_DIR: '/nonexistent/gantry-cli-test',
+    });
+    expect(result.status).not.toBe(0);
+    expect(result.stderr).toContain("option '--tpm <n>' argument '3000000000' is invalid");
+    expect(result.stderr).toContain('expected a positive integer up to 2147483647');
+  });
+
   it('prints its version and help', () => {
     expect(gantry(['version']).stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
     const help = gantry(['--help']);

@@ -87,6 +87,22 @@ describe.each(databaseVariants())('virtual keys and the admin API (%s)', (kind) 
     expect(refused.status).toBe(401);
   });
 
+  it('refuses limits the key table cannot hold with a 400 that names the field, not a 500', async () => {
+    for (const field of ['rpm', 'tpm']) {
+      const tooLarge = await admin(gantry, 'POST', '/admin/keys', {
+        name: 'too-large',
+        [field]: 3_000_000_000,
+      });
+      expect(tooLarge.status).toBe(400);
+      expect(tooLarge.body.error).toMatchObject({ type: 'invalid_request_error', param: field });
+      expect(tooLarge.body.error.message).toContain(field);
+    }
+    const largest = await admin(gantry, 'POST', '/admin/keys', { name: 'largest', tpm: 2_147_483_647 });
+    expect(largest.status).toBe(201);
+    secrets.push(largest.body.key);
+    expect(largest.body.tpm).toBe(2_147_483_647);
+  });
+
   it('answers 401 for unknown virtual keys and keeps the master key working on /v1', async () => {
     expect((await chat(gantry, 'gk-000000000000-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA')).status).toBe(401);
     expect((await chat(gantry, 'not-a-key')).status).toBe(401);

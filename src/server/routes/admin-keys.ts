@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { GatewayError } from '../../errors/gateway-error.js';
-import type { KeyFields, KeyRecord, KeyStore } from '../../keys/key-store.js';
+import { KEY_LIMIT_MAX, type KeyFields, type KeyRecord, type KeyStore } from '../../keys/key-store.js';
 import { validate } from '../validate.js';
 import { assertMasterKey } from './admin-auth.js';
 
@@ -17,8 +17,8 @@ const keyFieldsSchema = z
   .object({
     name: z.string().min(1).max(200),
     models: z.array(z.string().min(1)).nullable(),
-    rpm: z.number().int().positive().nullable(),
-    tpm: z.number().int().positive().nullable(),
+    rpm: z.number().int().positive().max(KEY_LIMIT_MAX).nullable(),
+    tpm: z.number().int().positive().max(KEY_LIMIT_MAX).nullable(),
     budget_usd: z.number().min(0).nullable(),
     budget_period: z.enum(['daily', 'monthly', 'total']).nullable(),
     expires_at: z.iso.datetime({ offset: true }).nullable(),
