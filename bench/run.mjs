@@ -404,6 +404,15 @@ try {
       // instead of the embedded database, where the usage rows are written by another process.
       ...(FULL
         ? [
+            // Auth as a tenant calls the gateway: a virtual key (looked up by its hash, cached) with
+            // request and token limits and a monthly budget, each checked on every request (none
+            // reached); its row shows what that costs over the master key, as a negative saving.
+            {
+              variant: 'virtual key with rpm, tpm and a monthly budget (not the master key)',
+              env: {},
+              auth: true,
+              virtualKey: true,
+            },
             { variant: 'all three off', env: { ACCESS_LOG: 'false', METRICS_ENABLED: 'false' }, auth: false },
             {
               variant: 'all four off',
@@ -439,6 +448,7 @@ try {
             logCores: CORE_CLIENT,
             env: variant.env,
             auth: variant.auth,
+            bearer: variant.virtualKey ? dataTemplate.virtualKey : undefined,
             dataTemplate,
           }),
         ),

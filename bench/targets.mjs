@@ -95,37 +95,68 @@ function gantryConfigYaml({ upstream, workers }) {
     '        model: bench',
     `        base_url: ${upstream.origin}/v1`,
     '        api_key: test',
+    // USD per million tokens, so usage rows carry a cost and a budget has something to count.
+    '        price: { input: 0.15, output: 0.6 }',
     '',
   ].join('\n');
 }
 
 /**
+ * The bench's virtual key: every limit checked on every request, none ever reached (`rpm` and `tpm`
+ * at most 2,147,483,647, the column's bound).
+ */
+export const VIRTUAL_KEY_LIMITS = { rpm: 1_000_000_000, tpm: 2_000_000_000, budgetUsd: 1_000_000 };
+
+/**
  * An embedded data directory, created and migrated once by `gantry migrate`, for `startGantry`'s
  * `dataTemplate`: processes started on a copy skip creating one (seconds of WebAssembly each).
- * Asynchronous, so the run can go on starting its targets meanwhile.
+ * It holds one virtual key, as a tenant of the gateway would call it: request and token limits
+ * and a monthly budget, all far above what the bench sends (`virtualKey`, for `startGantry`'s
+ * `bearer`). Asynchronous, so the run can go on starting its targets meanwhile.
  */
 export async function createDataTemplate() {
   const dir = scratchDir('template');
   const dataDir = join(dir, 'data');
-  try {
-    await execFileAsync(process.execPath, [CLI, 'migrate'], {
-      cwd: dir,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...SHIPPED_ENV, DATA_DIR: dataDir },
-      encoding: 'utf8',
-      timeout: 120_000,
-    });
-  } catch (error) {
-    rmSync(dir, { recursive: true, force: true });
-    throw new Error(
-      `gantry migrate failed (${error.code ?? error.signal}): ${error.stderr || error.stdout || error.message}`,
-    );
-  }
-  return { dataDir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+  const gantry = async (args) => {
+    try {
+      const { stdout } = await execFileAsync(process.execPath, [CLI, ...args], {
+        cwd: dir,
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, ...SHIPPED_ENV, DATA_DIR: dataDir },
+        encoding: 'utf8',
+        timeout: 120_000,
+      });
+      return stdout;
+    } catch (error) {
+      rmSync(dir, { recursive: true, force: true });
+      throw new Error(
+        `gantry ${args[0]} failed (${error.code ?? error.signal}): ${error.stderr || error.stdout || error.message}`,
+      );
+    }
+  };
+  await gantry(['migrate']);
+  const created = JSON.parse(
+    await gantry([
+      'keys',
+      'create',
+      '--name',
+      'bench tenant',
+      '--rpm',
+      String(VIRTUAL_KEY_LIMITS.rpm),
+      '--tpm',
+      String(VIRTUAL_KEY_LIMITS.tpm),
+      '--budget',
+      String(VIRTUAL_KEY_LIMITS.budgetUsd),
+      '--period',
+      'monthly',
+    ]),
+  );
+  return { dataDir, virtualKey: created.key, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 /**
  * Gantry with default settings (info logs, access log, metrics, master key) unless `env` switches
- * something off; `auth: false` runs it without a master key. `dataTemplate` (createDataTemplate)
+ * something off; `auth: false` runs it without a master key, `bearer` calls it with that key (a
+ * virtual key) instead of the master key. `dataTemplate` (createDataTemplate)
  * starts it on a copy of that data directory instead of a new one. `logCores` pins the process that
  * writes its stdout to the log file (see startProcess).
  */
@@ -140,6 +171,7 @@ export async function startGantry({
   keepDir = false,
   dataTemplate,
   logCores,
+  bearer = MASTER_KEY,
 }) {
   const dir = scratchDir('gantry');
   if (dataTemplate) cpSync(dataTemplate.dataDir, join(dir, 'data'), { recursive: true });
@@ -174,7 +206,7 @@ export async function startGantry({
   return {
     name,
     origin: `http://127.0.0.1:${port}`,
-    headers: auth ? { ...JSON_HEADERS, authorization: `Bearer ${MASTER_KEY}` } : JSON_HEADERS,
+    headers: auth ? { ...JSON_HEADERS, authorization: `Bearer ${bearer}` } : JSON_HEADERS,
     pid: handle.pid,
     cores: handle.cores,
     alive: () => handle.child.exitCode === null && handle.child.signalCode === null,

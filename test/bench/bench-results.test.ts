@@ -6,7 +6,13 @@ import { readFileSync } from 'node:fs';
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
 import { evaluateGoals, renderMarkdown } from '../../bench/report.mjs';
-import { createDataTemplate, MASTER_KEY, startGantry, startUpstream } from '../../bench/targets.mjs';
+import {
+  createDataTemplate,
+  MASTER_KEY,
+  startGantry,
+  startUpstream,
+  VIRTUAL_KEY_LIMITS,
+} from '../../bench/targets.mjs';
 
 const resultsFile = (name: string) => new URL(`../../bench/results/${name}`, import.meta.url);
 
@@ -142,6 +148,20 @@ describe("the bench's Gantry target (bench/targets.mjs)", () => {
       // Without the master key the bench's target is refused, as a default Gantry refuses anyone.
       const anonymous = await fetch(`${gantry.origin}/v1/models`);
       expect(anonymous.status).toBe(401);
+
+      // The template's virtual key (the feature table's tenant) is served within its limits, and
+      // what it spends is counted against its budget.
+      expect(template.virtualKey).toMatch(/^gk-[0-9a-f]{12}-/);
+      const tenant = new OpenAI({
+        baseURL: `${gantry.origin}/v1`,
+        apiKey: template.virtualKey,
+        maxRetries: 0,
+      });
+      const answer = await tenant.chat.completions
+        .create({ model: 'bench', messages: [{ role: 'user', content: 'hi' }] })
+        .withResponse();
+      expect(answer.data.choices[0]?.message.content).toBeTruthy();
+      expect(answer.response.headers.get('x-ratelimit-limit-requests')).toBe(String(VIRTUAL_KEY_LIMITS.rpm));
     } finally {
       await gantry.stop();
       template.remove();
