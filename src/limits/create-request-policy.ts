@@ -123,6 +123,7 @@ export function createRequestPolicy(options: RequestPolicyOptions): RequestPolic
             limit: record.tpm,
             cost: Math.max(1, Math.ceil(request.estimatedTokens)),
             windowMs: MINUTE_MS,
+            adjustable: true,
           };
           specs.push(tokenSpec);
         }

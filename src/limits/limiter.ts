@@ -4,6 +4,11 @@ export interface LimitSpec {
   readonly limit: number;
   readonly cost: number;
   readonly windowMs: number;
+  /**
+   * This charge will be replaced with `adjust` (the token estimate, settled with the real count).
+   * A limiter may keep the reservation id of such charges only, until they are adjusted.
+   */
+  readonly adjustable?: boolean;
 }
 
 export interface LimitState {
@@ -22,7 +27,8 @@ export interface ReservationResult {
 
 /**
  * Sliding-window limits with reservations. `reserve` checks every spec and charges all of them or
- * none, atomically; `adjust` later replaces a reservation's charge with what was really used.
+ * none, atomically; `adjust` later replaces a reservation's charge with what was really used (for a
+ * spec reserved as `adjustable`, once; elsewhere it may do nothing).
  */
 export interface Limiter {
   reserve(specs: readonly LimitSpec[], reservationId: string): Promise<ReservationResult>;

@@ -69,9 +69,10 @@ describe.each(variants)('limiter on %s', (kind) => {
   it('reconciles a reservation with the tokens really used', async () => {
     const key = `tpm:${randomUUID()}`;
     const id = randomUUID();
-    expect((await limiter.reserve([{ key, limit: 1000, cost: 900, windowMs: 60_000 }], id)).allowed).toBe(
-      true,
-    );
+    expect(
+      (await limiter.reserve([{ key, limit: 1000, cost: 900, windowMs: 60_000, adjustable: true }], id))
+        .allowed,
+    ).toBe(true);
     expect(
       (await limiter.reserve([{ key, limit: 1000, cost: 200, windowMs: 60_000 }], randomUUID())).allowed,
     ).toBe(false);
