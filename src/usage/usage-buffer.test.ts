@@ -83,7 +83,7 @@ describe('usage buffer', () => {
     await buffer.close();
   });
 
-  it("keeps each key's unwritten cost through failed writes, partial batches and records dropped when full", async () => {
+  it("keeps each key's unwritten cost until a write stores it, without the records dropped when full", async () => {
     let down = true;
     const buffer = createUsageBuffer({
       write: async () => {
@@ -94,52 +94,46 @@ describe('usage buffer', () => {
       batchSize: 3,
       capacity: 5,
     });
-    const add = (requestId: string, keyId: string | null, costUsd: number) =>
-      buffer.add({ requestId, keyId, costUsd } as UsageRecord);
-    add('a', 'k1', 0.1);
-    add('b', 'k2', 0.25);
-    add('c', null, 9);
-    add('d', 'k1', 0.2);
-    add('e', 'k2', 0.5);
-    // Full: dropped, and so not pending either.
-    add('f', 'k1', 100);
+    const costs: Array<[string | null, number]> = [
+      ['k1', 0.1],
+      ['k2', 0.25],
+      [null, 9],
+      ['k1', 0.2],
+      ['k2', 0.5],
+      ['k1', 100], // the sixth: over capacity, dropped, so not pending either
+    ];
+    for (const [keyId, costUsd] of costs) buffer.add({ requestId: 'r', keyId, costUsd } as UsageRecord);
     expect(buffer.pendingCost('k1')).toBeCloseTo(0.3);
     expect(buffer.pendingCost('k2')).toBeCloseTo(0.75);
     expect(buffer.pendingCost('k3')).toBe(0);
-    await buffer.flush();
-    // Nothing stored: nothing leaves the pending totals.
+    await buffer.flush(); // stores nothing
     expect(buffer.pendingCost('k1')).toBeCloseTo(0.3);
     down = false;
-    // One batch of three (a, b, c) is written; d and e wait.
-    const written: string[] = [];
-    const partial = createUsageBuffer({
-      write: async (_id, records) => {
-        written.push(...records.map((each) => each.requestId));
-        if (written.length > 3) throw new Error('database down again');
-      },
-      logger: pino({ level: 'silent' }),
-      flushIntervalMs: 60_000,
-      batchSize: 3,
-      capacity: 10,
-    });
-    for (const [id, key, cost] of [
-      ['a', 'k1', 0.1],
-      ['b', 'k2', 0.25],
-      ['c', null, 9],
-      ['d', 'k1', 0.2],
-      ['e', 'k2', 0.5],
-    ] as const)
-      partial.add({ requestId: id, keyId: key, costUsd: cost } as UsageRecord);
-    await partial.flush();
-    expect(written).toEqual(['a', 'b', 'c', 'd', 'e']);
-    expect(partial.size()).toBe(2);
-    expect(partial.pendingCost('k1')).toBeCloseTo(0.2);
-    expect(partial.pendingCost('k2')).toBeCloseTo(0.5);
-    await partial.close();
     await buffer.flush();
     expect(buffer.size()).toBe(0);
     expect(buffer.pendingCost('k1')).toBe(0);
     expect(buffer.pendingCost('k2')).toBe(0);
+    await buffer.close();
+  });
+
+  it('takes off the cost of a stored batch only, when the next batch fails', async () => {
+    let writes = 0;
+    const buffer = bufferWith(async () => {
+      writes += 1;
+      if (writes > 1) throw new Error('database down again');
+    }, 3);
+    for (const [keyId, costUsd] of [
+      ['k1', 0.1],
+      ['k2', 0.25],
+      ['k1', 0.2],
+      ['k1', 0.4],
+      ['k2', 0.5],
+    ] as const)
+      buffer.add({ requestId: 'r', keyId, costUsd } as UsageRecord);
+    await buffer.flush(); // the first three are stored, the last two are not
+    expect(buffer.size()).toBe(2);
+    expect(buffer.pendingCost('k1')).toBeCloseTo(0.4);
+    expect(buffer.pendingCost('k2')).toBeCloseTo(0.5);
     await buffer.close();
   });
 

@@ -30,6 +30,18 @@ function close(server: Server) {
   return new Promise((resolve) => server.close(resolve));
 }
 
+/** The fake upstream for the enclosing describe block, started before its tests and stopped after. */
+function fakeUpstream() {
+  let upstream: Awaited<ReturnType<typeof startUpstream>> | undefined;
+  beforeAll(async () => {
+    upstream = await startUpstream({ cores: undefined });
+  });
+  afterAll(async () => {
+    await upstream?.stop();
+  });
+  return () => upstream!;
+}
+
 describe('the statistics (bench/stats.mjs)', () => {
   it('takes percentiles by nearest rank and medians as the middle value(s)', () => {
     const values = Array.from({ length: 100 }, (_, index) => 100 - index);
@@ -174,17 +186,11 @@ describe('the open-loop generator (bench/open-loop.mjs)', () => {
 });
 
 describe('the closed-loop round (bench/peak-throughput.mjs)', () => {
-  let upstream: Awaited<ReturnType<typeof startUpstream>>;
-  beforeAll(async () => {
-    upstream = await startUpstream({ cores: undefined });
-  });
-  afterAll(async () => {
-    await upstream?.stop();
-  });
+  const upstream = fakeUpstream();
 
   it('divides the requests by the time the round took', async () => {
     const started = performance.now();
-    const result = await peakThroughput({ target: upstream, connections: 4, durationS: 1 });
+    const result = await peakThroughput({ target: upstream(), connections: 4, durationS: 1 });
     const tookS = (performance.now() - started) / 1000;
     expect(result.ok).toBeGreaterThan(0);
     expect(result.errors).toBe(0);
@@ -196,25 +202,19 @@ describe('the closed-loop round (bench/peak-throughput.mjs)', () => {
   });
 
   it('refuses a round that is not a whole number of seconds (autocannon would run it to the next)', async () => {
-    await expect(peakThroughput({ target: upstream, durationS: 1.5 })).rejects.toThrow(
+    await expect(peakThroughput({ target: upstream(), durationS: 1.5 })).rejects.toThrow(
       /whole number of seconds/,
     );
   });
 });
 
 describe('the stream scenario (bench/streams.mjs)', () => {
-  let upstream: Awaited<ReturnType<typeof startUpstream>>;
-  beforeAll(async () => {
-    upstream = await startUpstream({ cores: undefined });
-  });
-  afterAll(async () => {
-    await upstream?.stop();
-  });
+  const upstream = fakeUpstream();
 
   it('runs concurrent streams to their end and reads the target process tree', async () => {
     const result = await concurrentStreams({
-      target: upstream,
-      upstream,
+      target: upstream(),
+      upstream: upstream(),
       concurrency: 20,
       chunks: 5,
       delayMs: 5,
@@ -235,7 +235,7 @@ describe('the stream scenario (bench/streams.mjs)', () => {
     try {
       const result = await concurrentStreams({
         target: { origin, headers: JSON_HEADERS, pid: process.pid },
-        upstream,
+        upstream: upstream(),
         concurrency: 5,
         chunks: 5,
         delayMs: 5,
