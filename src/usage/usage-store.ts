@@ -51,8 +51,11 @@ function spendByKeyAndDay(records: readonly UsageRecord[]) {
   const keys: string[] = [];
   const days: number[] = [];
   const costs: number[] = [];
-  for (const [key, spend] of byKey)
-    for (const [day, cost] of spend) {
+  // In one order for every batch: replicas adding to the same keys' rows at once then take the row
+  // locks in the same order, instead of each holding one the other waits for (a deadlock, which
+  // PostgreSQL would break by failing one batch).
+  for (const key of [...byKey.keys()].sort())
+    for (const [day, cost] of [...byKey.get(key)!].sort((left, right) => left[0] - right[0])) {
       keys.push(key);
       days.push(day);
       costs.push(cost);
