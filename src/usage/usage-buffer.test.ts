@@ -1,6 +1,6 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { createUsageBuffer, type UsageBufferOptions } from './usage-buffer.js';
+import { createUsageBuffer, type UsageBuffer, type UsageBufferOptions } from './usage-buffer.js';
 import type { UsageRecord } from './usage-store.js';
 
 const record = (requestId: string) => ({ requestId, keyId: 'k1', costUsd: 0.5 }) as UsageRecord;
@@ -14,6 +14,11 @@ const bufferWith = (write: UsageBufferOptions['write'], batchSize: number) =>
     batchSize,
     capacity: 100,
   });
+
+/** Adds one record per [key, cost]. */
+const addCosts = (buffer: UsageBuffer, ...costs: Array<[string | null, number]>) => {
+  for (const [keyId, costUsd] of costs) buffer.add({ requestId: 'r', keyId, costUsd } as UsageRecord);
+};
 
 describe('usage buffer', () => {
   it('retries a failed batch as it was, under its id, not with the records that arrived since', async () => {
@@ -94,15 +99,8 @@ describe('usage buffer', () => {
       batchSize: 3,
       capacity: 5,
     });
-    const costs: Array<[string | null, number]> = [
-      ['k1', 0.1],
-      ['k2', 0.25],
-      [null, 9],
-      ['k1', 0.2],
-      ['k2', 0.5],
-      ['k1', 100], // the sixth: over capacity, dropped, so not pending either
-    ];
-    for (const [keyId, costUsd] of costs) buffer.add({ requestId: 'r', keyId, costUsd } as UsageRecord);
+    // The sixth is over capacity: dropped, so not pending either.
+    addCosts(buffer, ['k1', 0.1], ['k2', 0.25], [null, 9], ['k1', 0.2], ['k2', 0.5], ['k1', 100]);
     expect(buffer.pendingCost('k1')).toBeCloseTo(0.3);
     expect(buffer.pendingCost('k2')).toBeCloseTo(0.75);
     expect(buffer.pendingCost('k3')).toBe(0);
@@ -122,14 +120,7 @@ describe('usage buffer', () => {
       writes += 1;
       if (writes > 1) throw new Error('database down again');
     }, 3);
-    for (const [keyId, costUsd] of [
-      ['k1', 0.1],
-      ['k2', 0.25],
-      ['k1', 0.2],
-      ['k1', 0.4],
-      ['k2', 0.5],
-    ] as const)
-      buffer.add({ requestId: 'r', keyId, costUsd } as UsageRecord);
+    addCosts(buffer, ['k1', 0.1], ['k2', 0.25], ['k1', 0.2], ['k1', 0.4], ['k2', 0.5]);
     await buffer.flush(); // the first three are stored, the last two are not
     expect(buffer.size()).toBe(2);
     expect(buffer.pendingCost('k1')).toBeCloseTo(0.4);
