@@ -320,7 +320,7 @@ export function renderMarkdown(results) {
     out.push('#### Cost of each default feature (Gantry, 1 worker, same closed-loop run)');
     out.push('');
     out.push(
-      'CPU per request is the steadier number on a shared machine; the difference to the defaults row is what the feature costs, compared on the median round (one noisy round does not move it; the pooled figure over all rounds is shown too). The variants run side by side, each on a copy of one migrated data directory, are warmed up with unmeasured 2 s rounds (their CPU per request is shown: a fresh process pays for compiling its hot paths) and are then measured in alternating rounds; the per-round figures show the noise. Usage accounting is a default too: one row per request into the embedded database, which runs on a worker thread of the same process.',
+      'CPU per request is the steadier number on a shared machine; the difference to the defaults row is what the feature costs, compared on the median round (one noisy round does not move it; the pooled figure over all rounds is shown too). The variants run side by side, each on a copy of one migrated data directory, are warmed up with unmeasured rounds (their CPU per request is shown: a fresh process pays for compiling its hot paths) and are then measured in alternating rounds; the per-round figures show the noise. Usage accounting is a default too: one row per request into the embedded database, which runs on a worker thread of the same process.',
     );
     out.push('');
     out.push(
