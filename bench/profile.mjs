@@ -1,9 +1,10 @@
 // CPU profile of Gantry under load:
-// `node bench/profile.mjs [--streams | --rate=500] [--seconds=10] [--node=current]`.
+// `node bench/profile.mjs [--streams | --rate=500] [--virtual-key] [--seconds=10] [--node=current]`.
 // Runs Gantry (defaults on) with --cpu-prof, drives non-stream chat at concurrency 64 (or 500
 // concurrent streams, or open-loop chat at a fixed rate: where the added-latency goal is judged),
 // stops it, and writes bench/results/profile-<kind>.md: the functions with the most self time, and
-// the same summed per file.
+// the same summed per file. `--virtual-key` calls it with the bench's virtual key (rpm, tpm and a
+// monthly budget, as a tenant would) instead of the master key.
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,10 +12,11 @@ import { rerunOnShippedNode } from './node-runtime.mjs';
 import { openLoop } from './open-loop.mjs';
 import { peakThroughput } from './peak-throughput.mjs';
 import { concurrentStreams } from './streams.mjs';
-import { scratchDir, startGantry, startUpstream } from './targets.mjs';
+import { createDataTemplate, scratchDir, startGantry, startUpstream } from './targets.mjs';
 
 const argv = process.argv.slice(2);
 const STREAMS = argv.includes('--streams');
+const VIRTUAL_KEY = argv.includes('--virtual-key');
 const SECONDS = Number(argv.find((arg) => arg.startsWith('--seconds='))?.split('=')[1] ?? 10);
 const RATE = argv.find((arg) => arg.startsWith('--rate='))?.split('=')[1];
 if (RATE !== undefined && !(Number(RATE) > 0))
@@ -62,7 +64,10 @@ const runtimeNote = rerunOnShippedNode(argv, console.log);
 if (runtimeNote) console.log(runtimeNote);
 const upstream = await startUpstream({ cores: '0' });
 const profileDir = scratchDir('profile');
+const dataTemplate = VIRTUAL_KEY ? await createDataTemplate() : undefined;
 const gantry = await startGantry({
+  dataTemplate,
+  bearer: dataTemplate?.virtualKey,
   name: 'gantry (profiled)',
   upstream,
   cores: '1',
@@ -91,6 +96,7 @@ try {
   await gantry.stop();
   stoppedAt = performance.now();
   await upstream.stop();
+  dataTemplate?.remove();
 }
 const file = readdirSync(profileDir).find((name) => name.endsWith('.cpuprofile'));
 if (!file) throw new Error(`no .cpuprofile written in ${profileDir}`);
@@ -98,7 +104,7 @@ const summary = summarizeProfile(
   JSON.parse(readFileSync(join(profileDir, file), 'utf8')),
   (stoppedAt - (loadStartedAt ?? 0)) * 1000,
 );
-const kind = STREAMS ? 'streams' : RATE ? `chat-${RATE}` : 'chat';
+const kind = `${STREAMS ? 'streams' : RATE ? `chat-${RATE}` : 'chat'}${VIRTUAL_KEY ? '-virtual-key' : ''}`;
 const describeLoad = () => {
   if (STREAMS) return `${load.ok} streams ok, ${load.errors} failed`;
   if (RATE)
@@ -110,8 +116,9 @@ const scenario = STREAMS
   : RATE
     ? `non-stream chat at ${RATE} req/s (open loop)`
     : 'non-stream chat at concurrency 64';
+const caller = VIRTUAL_KEY ? ', called with a virtual key (rpm, tpm, monthly budget)' : '';
 const lines = [
-  `### CPU profile: Gantry under ${scenario} (${new Date().toISOString()})`,
+  `### CPU profile: Gantry under ${scenario}${caller} (${new Date().toISOString()})`,
   '',
   `Node ${process.versions.node}. Load: ${describeLoad()}; ${summary.samples} busy samples from the load window. Self time as a share of busy (non-idle) time.`,
   '',
