@@ -1,6 +1,9 @@
+import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type GantryProcess, startGantry } from '../helpers/gantry-process.js';
 import { metricValue, openRequest, parseChatStream, send, waitFor, waitStarted } from './http-client.js';
+import { createDatabase } from './postgres.js';
+import { startTcpProxy } from './tcp-proxy.js';
 
 const STREAMS = 50;
 
@@ -38,10 +41,12 @@ async function openStreams(url: string) {
 
 describe('graceful shutdown on SIGTERM (real process, real signals, real sockets)', () => {
   let gantry: GantryProcess | undefined;
+  const cleanups: Array<() => Promise<void>> = [];
   afterEach(async () => {
     gantry?.child.kill('SIGKILL');
     await gantry?.exited;
     gantry = undefined;
+    for (const cleanup of cleanups.splice(0)) await cleanup();
   });
 
   it(`drains ${STREAMS} SSE streams to completion when they finish within the timeout`, async () => {
@@ -160,5 +165,41 @@ describe('graceful shutdown on SIGTERM (real process, real signals, real sockets
     gantry.child.kill('SIGTERM');
     expect(await gantry.exited).toBe(143);
     await expect(stream.done).rejects.toThrow();
+  });
+
+  it('stores the usage of requests served while the database was still connecting, when SIGTERM comes before it answered', async () => {
+    const database = await createDatabase();
+    cleanups.push(() => database.drop());
+    const proxy = await startTcpProxy({ host: database.host, port: database.port });
+    cleanups.push(() => proxy.close());
+    // The database accepts the connection and does not answer yet: the start attempt is under way.
+    proxy.hold();
+    gantry = await startGantry({
+      env: { DATABASE_URL: database.withPort(proxy.port) },
+      configYaml: config({ words: 5, delay: '0s', timeout: '20s' }),
+      waitFor: 'health',
+    });
+    const { url } = gantry;
+    const answers = await Promise.all(
+      Array.from({ length: 3 }, (_, index) =>
+        send(`${url}/v1/chat/completions`, { body: chat(`before the database ${index}`, false) }),
+      ),
+    );
+    expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200]);
+    expect((await send(`${url}/startup`)).status).toBe(503);
+    gantry.child.kill('SIGTERM');
+    await waitFor(() => gantry!.output().includes('stopped accepting connections') || undefined, 'the drain');
+    // The database answers only once the drain has begun and the listener is closed.
+    proxy.up();
+    expect(await gantry.exited).toBe(0);
+    expect(gantry.output()).not.toContain('not written at shutdown');
+
+    const client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    const stored = await client.query('select request_id from usage_records order by request_id');
+    await client.end();
+    expect(stored.rows.map((row) => row.request_id as string)).toEqual(
+      answers.map((answer) => answer.headers['x-request-id']).sort(),
+    );
   });
 });

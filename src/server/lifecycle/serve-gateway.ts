@@ -97,8 +97,21 @@ export async function serveGateway(options: {
     shutdown() {
       shutdown ??= (async () => {
         watch?.close();
+        // No new start attempt after this; one under way (a database being created or connected to)
+        // may finish while the gateway drains: requests served before it finished left usage records
+        // that only the database can take.
         stopStarting.abort();
-        const { forced } = await drainGateway(gateway, logger);
+        const { delay, timeout } = gateway.runtime.current.config.shutdown;
+        const [{ forced }, startSettled] = await Promise.all([
+          drainGateway(gateway, logger),
+          settlesWithin(started, delay + timeout),
+        ]);
+        if (!startSettled) {
+          logger.warn(
+            { timeout_ms: delay + timeout },
+            'state services still starting at the shutdown deadline; stopping without them',
+          );
+        }
         try {
           await state.close();
         } catch (error) {
@@ -110,6 +123,22 @@ export async function serveGateway(options: {
       return shutdown;
     },
   };
+}
+
+/** Whether `promise` settles (either way) within `ms`. */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  const timer = new AbortController();
+  try {
+    return await Promise.race([
+      promise.then(
+        () => true,
+        () => true,
+      ),
+      sleep(ms, false, { signal: timer.signal }),
+    ]);
+  } finally {
+    timer.abort();
+  }
 }
 
 /** Starts the state services, retrying with backoff: a database that is still coming up is not fatal. */
