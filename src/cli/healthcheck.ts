@@ -1,10 +1,10 @@
-import { get } from 'node:http';
 import { Command } from 'commander';
+import { http } from '../node-http.js';
 
 /** GET `url`; resolves with the status code, rejects on a connection error or after `timeoutMs`. */
 function probe(url: string, timeoutMs: number): Promise<number> {
   return new Promise((resolve, reject) => {
-    const request = get(url, { signal: AbortSignal.timeout(timeoutMs) }, (response) => {
+    const request = http.get(url, { signal: AbortSignal.timeout(timeoutMs) }, (response) => {
       response.resume();
       resolve(response.statusCode ?? 0);
     });

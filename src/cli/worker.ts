@@ -1,6 +1,6 @@
-import { createServer } from 'node:http';
 import { Command, InvalidArgumentError } from 'commander';
 import { EX_CONFIG } from '../config/config-error.js';
+import { http } from '../node-http.js';
 import { exitAfterFlush, onTerminationSignals } from '../server/lifecycle/process-signals.js';
 import type { DatabaseHandle } from '../storage/open-database.js';
 import { loadConfigOrExit } from './load-config-or-exit.js';
@@ -56,7 +56,7 @@ export function workerCommand() {
       const metrics = createMetrics();
       let handle: DatabaseHandle | undefined;
       let ready = false;
-      const server = createServer((request, response) => {
+      const server = http.createServer((request, response) => {
         const path = request.url?.split('?')[0];
         if (path === '/health') return void response.writeHead(200).end('ok');
         if (path === '/startup')

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { type IncomingMessage, STATUS_CODES } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { GatewayError, isGatewayError } from '../errors/gateway-error.js';
+import { http } from '../node-http.js';
 
 const FASTIFY_CODES: Record<string, () => GatewayError> = {
   FST_ERR_CTP_BODY_TOO_LARGE: () =>
@@ -69,7 +70,7 @@ function rawErrorResponse(error: GatewayError, extraHeaders = ''): string {
   const requestId = `req_${randomUUID()}`;
   const body = JSON.stringify(error.toEnvelope(requestId));
   return (
-    `HTTP/1.1 ${error.status} ${STATUS_CODES[error.status] ?? ''}\r\n` +
+    `HTTP/1.1 ${error.status} ${http.STATUS_CODES[error.status] ?? ''}\r\n` +
     `content-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
     `x-request-id: ${requestId}\r\n${extraHeaders}connection: close\r\n\r\n${body}`
   );

@@ -1,9 +1,10 @@
 import { performance } from 'node:perf_hooks';
-import { Agent, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import type { Deployment } from '../../config/load.js';
 import type { CallContext } from '../contract.js';
 import { type EventStream, readEventStream } from './event-stream.js';
 import { transportError } from './transport-error.js';
+import { UndiciAgent } from './undici-agent.js';
 import { badResponse, readErrorDetails, upstreamHttpError, upstreamPayloadError } from './upstream-error.js';
 
 /** One POST to the upstream: where, the adapter's headers (auth), and the JSON body. */
@@ -50,7 +51,7 @@ function snippet(text: string): string {
 /** The HTTP plumbing shared by adapters: one keep-alive undici Agent per deployment. */
 export function createUpstreamClient(deployment: Deployment): UpstreamClient {
   const { timeouts } = deployment;
-  const agent = new Agent({
+  const agent = new UndiciAgent({
     connect: { timeout: timeouts.connect },
     headersTimeout: timeouts.first_byte,
     bodyTimeout: timeouts.idle,

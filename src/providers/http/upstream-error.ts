@@ -1,6 +1,7 @@
-import { type IncomingHttpHeaders, STATUS_CODES } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { ErrorCode } from '../../errors/codes.js';
 import { GatewayError } from '../../errors/gateway-error.js';
+import { http } from '../../node-http.js';
 import { parseRetryAfter } from './retry-after.js';
 
 /** What an upstream said about its own failure, whichever envelope it used. */
@@ -117,7 +118,7 @@ export function upstreamHttpError(
     payload = undefined;
   }
   const details = readErrorDetails(payload);
-  const fallback = body.trim().slice(0, 300) || STATUS_CODES[status] || 'no error message';
+  const fallback = body.trim().slice(0, 300) || http.STATUS_CODES[status] || 'no error message';
   return build(deploymentId, status, details, fallback, parseRetryAfter(headers), `returned ${status}`);
 }
 
