@@ -25,6 +25,27 @@ FROM deps AS build
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build --silent
+# V8's code cache for every module a start loads (NODE_COMPILE_CACHE), made by one start of the
+# gateway with the node binary and the flags of the runtime stages, and read there from
+# dist/.compile-cache (read-only; nothing is written at run time): a start skips compiling about
+# 2.5 MB of JavaScript. Node keys the cache by user id, and the runtime stages run as 10001.
+COPY migration[s] ./migrations/
+RUN export NODE_COMPILE_CACHE=/tmp/compile-cache NODE_OPTIONS=--max-semi-space-size=32 \
+           HOST=127.0.0.1 PORT=8999 DATA_DIR=/tmp/warm-data \
+    && (node dist/cli/main.js serve > /tmp/warm.log 2>&1 & echo $! > /tmp/warm.pid) \
+    && for attempt in $(seq 300); do \
+         node dist/cli/main.js healthcheck --url http://127.0.0.1:8999/startup 2>/dev/null && break; \
+         sleep 0.2; \
+       done \
+    && node dist/cli/main.js healthcheck --url http://127.0.0.1:8999/startup \
+    && kill -TERM "$(cat /tmp/warm.pid)" \
+    && while kill -0 "$(cat /tmp/warm.pid)" 2>/dev/null; do sleep 0.1; done \
+    && mkdir dist/.compile-cache \
+    && for dir in /tmp/compile-cache/*-0; do \
+         mv "$dir" "dist/.compile-cache/$(basename "${dir%-0}")-10001"; \
+       done \
+    && chmod -R a+rX dist/.compile-cache \
+    && rm -rf /tmp/compile-cache /tmp/warm-data /tmp/warm.log /tmp/warm.pid
 
 FROM ${NODE_IMAGE} AS prod-deps
 WORKDIR /app
@@ -72,6 +93,7 @@ COPY --from=distroless-rootfs /rootfs/ /
 ENV PATH=/usr/local/bin \
     NODE_ENV=production \
     NODE_OPTIONS=--max-semi-space-size=32 \
+    NODE_COMPILE_CACHE=/app/dist/.compile-cache \
     MALLOC_TRIM_THRESHOLD_=4194304 \
     HOST=0.0.0.0 \
     PORT=8000 \
@@ -125,8 +147,10 @@ RUN apt-get update \
 # A fixed 4 MiB malloc trim threshold: glibc otherwise raises it, up to 64 MiB, each time a large
 # block is freed, and then keeps what the embedded database's start-up freed (measured idle RSS
 # 293-309 MB without, 207-223 MB with; no more page faults per request). See docs/state.md.
+# NODE_COMPILE_CACHE: the code cache the build stage made (see there).
 ENV NODE_ENV=production \
     NODE_OPTIONS=--max-semi-space-size=32 \
+    NODE_COMPILE_CACHE=/app/dist/.compile-cache \
     MALLOC_TRIM_THRESHOLD_=4194304 \
     HOST=0.0.0.0 \
     PORT=8000 \

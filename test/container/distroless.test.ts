@@ -70,7 +70,11 @@ describe('the distroless variant (docker build --target distroless)', () => {
     expect(user.trim()).toBe('10001:10001');
     const { stdout: environment } = await docker(['inspect', '--format', '{{json .Config.Env}}', container]);
     expect(JSON.parse(environment)).toEqual(
-      expect.arrayContaining(['NODE_OPTIONS=--max-semi-space-size=32', 'MALLOC_TRIM_THRESHOLD_=4194304']),
+      expect.arrayContaining([
+        'NODE_OPTIONS=--max-semi-space-size=32',
+        'MALLOC_TRIM_THRESHOLD_=4194304',
+        'NODE_COMPILE_CACHE=/app/dist/.compile-cache',
+      ]),
     );
     const response = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(15_000) });
     const info = (await response.json()) as { default_model: string; mode: string };

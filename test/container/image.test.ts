@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { BUILD_ARGS, buildImage, PLANTED_SECRET } from './build-context.js';
-import { compressedImageSize, docker, runCommand, uniqueSuffix } from './docker.js';
+import { compressedImageSize, docker, runCommand, uniqueSuffix, waitFor } from './docker.js';
 import { imageFiles } from './image-files.js';
 
 interface BuildStep {
@@ -113,6 +113,42 @@ describe('the runtime image', () => {
     expect(files).toContain('app/node_modules/fastify/package.json');
     expect(files).toContain('etc/ssl/certs/ca-certificates.crt');
     if (files.includes('app/migrations/')) expect(files.some((file) => file.endsWith('.sql'))).toBe(true);
+  });
+
+  it('starts from the V8 code cache made at build time: every module it reads is accepted, none compiled afresh', async () => {
+    const container = `gantry-code-cache-${uniqueSuffix()}`;
+    try {
+      await docker(
+        ['run', '--detach', '--name', container, '--read-only', '--tmpfs', '/tmp'].concat([
+          '--env',
+          'NODE_DEBUG_NATIVE=COMPILE_CACHE',
+          image,
+        ]),
+      );
+      const output = await waitFor(
+        'startup complete',
+        async () => {
+          const logs = await docker(['logs', container]);
+          const text = `${logs.stdout}\n${logs.stderr}`;
+          return text.includes('startup complete') ? text : undefined;
+        },
+        60_000,
+      );
+      const debug = output.split('\n').filter((line) => line.startsWith('[compile cache]'));
+      const accepted = debug.flatMap((line) => /file:\/\/(\S+) was accepted/.exec(line)?.[1] ?? []);
+      // The CLI, the serve command, the embedded database's thread and PGlite itself.
+      expect(accepted).toEqual(
+        expect.arrayContaining([
+          '/app/dist/cli/main.js',
+          expect.stringMatching(/^\/app\/dist\/cli\/run-serve-\w+\.js$/),
+          '/app/dist/cli/pglite-thread.js',
+          '/app/node_modules/@electric-sql/pglite/dist/index.js',
+        ]),
+      );
+      expect(debug.filter((line) => /rejected|not initialized|denied|cannot|fail/i.test(line))).toEqual([]);
+    } finally {
+      await docker(['rm', '--force', container], { allowFailure: true });
+    }
   });
 
   it('holds no devDependencies, sources, tests or package managers', () => {
