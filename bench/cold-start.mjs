@@ -15,7 +15,7 @@ import { summarize } from './stats.mjs';
 const CLI = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
 const BODY = JSON.stringify({ model: 'mock', messages: [{ role: 'user', content: 'hi' }] });
 
-async function once({ cores, compileCache }) {
+async function once({ cores, compileCache, stop }) {
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'gantry-bench-cold-'));
   const args = [process.execPath, CLI, 'serve'];
@@ -34,6 +34,8 @@ async function once({ cores, compileCache }) {
         ...(compileCache ? { NODE_COMPILE_CACHE: compileCache } : {}),
       },
       stdio: 'ignore',
+      // A process group of its own: the gateway and the child that creates its database.
+      detached: true,
     },
   );
   let firstOkMs;
@@ -56,18 +58,39 @@ async function once({ cores, compileCache }) {
     }
     await new Promise((resolve) => setTimeout(resolve, 2));
   }
-  // The gateway lets the embedded database's creation finish before it exits (usage taken while it
-  // was starting is written): the next start never shares the core with this one's initdb.
-  child.kill('SIGTERM');
-  await new Promise((resolve) => (child.exitCode !== null ? resolve() : child.once('exit', resolve)));
+  const exited = new Promise((resolve) =>
+    child.exitCode !== null ? resolve() : child.once('exit', resolve),
+  );
+  if (stop === 'drain') {
+    // A graceful stop, which lets the database's creation finish (and Node write the code cache).
+    child.kill('SIGTERM');
+    await exited;
+  } else {
+    // Nothing of this start may run beside the next one: the whole group goes, initdb included
+    // (a gateway stopped with SIGTERM here finishes creating its database first, seconds of CPU).
+    process.kill(-child.pid, 'SIGKILL');
+    await exited;
+  }
+  await groupGone(child.pid);
   rmSync(dataDir, { recursive: true, force: true });
   return { firstOkMs, listeningMs };
+}
+
+async function groupGone(pgid) {
+  for (;;) {
+    try {
+      process.kill(-pgid, 0);
+    } catch {
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
 
 export async function coldStart({ runs, cores }) {
   const compileCache = mkdtempSync(join(tmpdir(), 'gantry-bench-compile-cache-'));
   try {
-    await once({ cores, compileCache });
+    await once({ cores, compileCache, stop: 'drain' });
     const cached = [];
     const uncached = [];
     for (let run = 0; run < runs; run++) {

@@ -99,7 +99,9 @@ const PLAN = FULL
       ],
       streamRounds: { rounds: 3, concurrency: 100, chunks: 100, delayMs: 10, rampMs: 100 },
       streamWarmupRounds: 2,
-      coldRuns: 5,
+      // Three of each (with the code cache and without), after the start that makes the cache: about
+      // 18 s (each start's process group takes 1-2 s to go).
+      coldRuns: 3,
       // Too short to judge a trend (the goal is judged on the full run's 10 minutes); it shows the
       // mixed load runs clean.
       soak: { durationMs: 4_000, rate: 200, streams: 10 },
