@@ -61,16 +61,12 @@ async function once({ cores, compileCache, stop }) {
   const exited = new Promise((resolve) =>
     child.exitCode !== null ? resolve() : child.once('exit', resolve),
   );
-  if (stop === 'drain') {
-    // A graceful stop, which lets the database's creation finish (and Node write the code cache).
-    child.kill('SIGTERM');
-    await exited;
-  } else {
-    // Nothing of this start may run beside the next one: the whole group goes, initdb included
-    // (a gateway stopped with SIGTERM here finishes creating its database first, seconds of CPU).
-    process.kill(-child.pid, 'SIGKILL');
-    await exited;
-  }
+  // 'drain': a graceful stop, which lets the database's creation finish (and Node write the code
+  // cache). Otherwise nothing of this start may run beside the next one: the whole group goes, initdb
+  // included (a gateway stopped with SIGTERM finishes creating its database first, seconds of CPU).
+  if (stop === 'drain') child.kill('SIGTERM');
+  else process.kill(-child.pid, 'SIGKILL');
+  await exited;
   await groupGone(child.pid);
   rmSync(dataDir, { recursive: true, force: true });
   return { firstOkMs, listeningMs };

@@ -118,13 +118,18 @@ describe('the runtime image', () => {
   it('starts from the V8 code cache made at build time: every module it reads is accepted, none compiled afresh', async () => {
     const container = `gantry-code-cache-${uniqueSuffix()}`;
     try {
-      await docker(
-        ['run', '--detach', '--name', container, '--read-only', '--tmpfs', '/tmp'].concat([
-          '--env',
-          'NODE_DEBUG_NATIVE=COMPILE_CACHE',
-          image,
-        ]),
-      );
+      await docker([
+        'run',
+        '--detach',
+        '--name',
+        container,
+        '--read-only',
+        '--tmpfs',
+        '/tmp',
+        '--env',
+        'NODE_DEBUG_NATIVE=COMPILE_CACHE',
+        image,
+      ]);
       const output = await waitFor(
         'startup complete',
         async () => {
