@@ -25,6 +25,11 @@ FROM deps AS build
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build --silent
+# A data directory as initdb makes it (38 MB, 4 MB compressed), which a first start on the embedded
+# database copies instead of running initdb: in less than a second instead of 3-5, and without
+# initdb's memory (620 MB to 1.1 GB on Node 24, over the Kubernetes Deployment's 512 MiB limit).
+RUN node --no-wasm-dynamic-tiering --no-wasm-tier-up dist/cli/pglite-initdb.js dist/pglite-template \
+    && chmod -R a+rX dist/pglite-template
 # V8's code cache for every module a start loads (NODE_COMPILE_CACHE), made by one start of the
 # gateway with the node binary and the flags of the runtime stages, and read there from
 # dist/.compile-cache (read-only; nothing is written at run time): a start skips compiling about

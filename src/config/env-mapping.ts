@@ -23,6 +23,7 @@ export const ENV_SETTINGS: ReadonlyArray<{ env: string; path: string; type: 'str
   { env: 'DATABASE_URL', path: 'database.url', type: 'string' },
   { env: 'DATA_DIR', path: 'database.data_dir', type: 'string' },
   { env: 'DATABASE_SHARED_BUFFERS', path: 'database.shared_buffers', type: 'string' },
+  { env: 'DATABASE_WASM_TIER_UP', path: 'database.wasm_tier_up', type: 'bool' },
   { env: 'REDIS_URL', path: 'redis.url', type: 'string' },
   { env: 'RATE_LIMIT_ON_STORE_ERROR', path: 'rate_limit.on_store_error', type: 'string' },
   { env: 'USAGE_ENABLED', path: 'usage.enabled', type: 'bool' },

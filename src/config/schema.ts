@@ -257,6 +257,11 @@ export const configSchema = z
             return kilobytes !== undefined && kilobytes >= 128 && kilobytes <= 1024 * 1024;
           }, 'must be a size from 128kB to 1GB, such as 16MB')
           .default(DEFAULT_SHARED_BUFFERS),
+        /**
+         * V8's optimizing tier for the embedded database's WebAssembly. Off: about 600 MB less at
+         * start on Node 24, vector search about 1.7x slower (src/storage/wasm-tier-up-flags.ts).
+         */
+        wasm_tier_up: z.boolean().default(false),
       })
       .strict()
       .prefault({}),

@@ -1,12 +1,17 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import type { Config } from '../config/load.js';
 import { DEFAULT_SHARED_BUFFERS } from '../config/schema.js';
 import type { Logger } from '../telemetry/logger.js';
 import { describeConnectionError } from './describe-connection-error.js';
 import { pgliteDialect } from './pglite-dialect.js';
-import { type EmbeddedDatabase, openEmbeddedDatabase } from './pglite-worker-client.js';
+import {
+  type EmbeddedDatabase,
+  type EmbeddedDatabaseOptions,
+  openEmbeddedDatabase,
+} from './pglite-worker-client.js';
 import type { Database } from './tables.js';
 
 export interface DatabaseHandle {
@@ -22,11 +27,29 @@ export interface DatabaseSettings {
   readonly dataDir: string;
   /** The embedded database's shared_buffers (database.shared_buffers); its default when unset. */
   readonly sharedBuffers?: string | undefined;
+  /** V8's optimizing tier for the embedded database (database.wasm_tier_up); off when unset. */
+  readonly wasmTierUp?: boolean | undefined;
+  /** A data directory to copy for a new embedded database instead of running initdb, if it exists. */
+  readonly template?: string | undefined;
 }
+
+/**
+ * Where the image keeps a data directory made by initdb at build time (dist/pglite-template, next to
+ * the compiled code; the Dockerfile makes it): a first start copies it instead of running initdb,
+ * which takes seconds and, on Node 24, more memory than a 512 MiB container has (see
+ * wasm-tier-up-flags.ts). A checkout has none, and creates its data directory with initdb.
+ */
+const BUILT_TEMPLATE = fileURLToPath(new URL('../pglite-template', import.meta.url));
 
 /** The database settings of a parsed config, as openDatabase takes them. */
 export function databaseSettings(database: Config['database']): DatabaseSettings {
-  return { url: database.url, dataDir: database.data_dir, sharedBuffers: database.shared_buffers };
+  return {
+    url: database.url,
+    dataDir: database.data_dir,
+    sharedBuffers: database.shared_buffers,
+    wasmTierUp: database.wasm_tier_up,
+    template: BUILT_TEMPLATE,
+  };
 }
 
 const POOL_SIZE = 10;
@@ -39,7 +62,11 @@ const CONNECT_TIMEOUT_MS = 5_000;
 export async function openDatabase(settings: DatabaseSettings, logger: Logger): Promise<DatabaseHandle> {
   return settings.url
     ? openPostgres(settings.url, logger)
-    : openPglite(settings.dataDir, settings.sharedBuffers ?? DEFAULT_SHARED_BUFFERS);
+    : openPglite(settings.dataDir, {
+        sharedBuffers: settings.sharedBuffers ?? DEFAULT_SHARED_BUFFERS,
+        wasmTierUp: settings.wasmTierUp ?? false,
+        template: settings.template,
+      });
 }
 
 async function openPostgres(url: string, logger: Logger): Promise<DatabaseHandle> {
@@ -71,14 +98,14 @@ async function openPostgres(url: string, logger: Logger): Promise<DatabaseHandle
   };
 }
 
-async function openPglite(dataDir: string, sharedBuffers: string): Promise<DatabaseHandle> {
+async function openPglite(dataDir: string, options: EmbeddedDatabaseOptions): Promise<DatabaseHandle> {
   const directory = resolve(dataDir, 'pglite');
   mkdirSync(directory, { recursive: true });
   const lockFile = join(resolve(dataDir), 'pglite.lock');
   claimDataDir(lockFile);
   let database: EmbeddedDatabase;
   try {
-    database = await openEmbeddedDatabase(directory, sharedBuffers);
+    database = await openEmbeddedDatabase(directory, options);
   } catch (error) {
     rmSync(lockFile, { force: true });
     throw new Error(

@@ -83,6 +83,44 @@ describe('the embedded database (PGlite)', () => {
     expect(readFileSync(join(dataDir, 'pglite', 'PG_VERSION'), 'utf8').trim()).toBe('17');
   }, 120_000);
 
+  it('copies a new data directory from the template when there is one (the image ships one), without initdb', async () => {
+    // A template as the image's build makes it: a data directory PGlite created, with a marker that
+    // only a copy can carry (initdb would not write it).
+    const templateHome = newDataDir();
+    const made = await openDatabase({ url: undefined, dataDir: templateHome }, logger);
+    await made.close();
+    const template = join(templateHome, 'pglite');
+    writeFileSync(join(template, 'copied-from-template'), 'yes');
+    const dataDir = newDataDir();
+    const handle = await openDatabase({ url: undefined, dataDir, template }, logger);
+    try {
+      await sql`create table only_in_the_copy (id int)`.execute(handle.db);
+      expect((await sql<{ one: number }>`select 1 as one`.execute(handle.db)).rows).toEqual([{ one: 1 }]);
+    } finally {
+      await handle.close();
+    }
+    expect(readFileSync(join(dataDir, 'pglite', 'copied-from-template'), 'utf8')).toBe('yes');
+    expect(readdirSync(dataDir).sort()).toEqual(['pglite']);
+    // The template itself is only read: what the copy wrote is not in it.
+    const again = await openDatabase({ url: undefined, dataDir: templateHome }, logger);
+    try {
+      const tables = await sql<{ count: number }>`
+        select count(*)::int as count from pg_tables where tablename = 'only_in_the_copy'`.execute(again.db);
+      expect(tables.rows).toEqual([{ count: 0 }]);
+    } finally {
+      await again.close();
+    }
+    // A template that is not there is no template: the directory is created by initdb.
+    const withoutTemplate = newDataDir();
+    const created = await openDatabase(
+      { url: undefined, dataDir: withoutTemplate, template: join(withoutTemplate, 'missing') },
+      logger,
+    );
+    await created.close();
+    expect(readdirSync(join(withoutTemplate, 'pglite'))).not.toContain('copied-from-template');
+    expect(readFileSync(join(withoutTemplate, 'pglite', 'PG_VERSION'), 'utf8').trim()).toBe('17');
+  }, 180_000);
+
   it('opens a data directory written by PGlite 0.3 (earlier Gantry) with its keys, usage and vectors', async () => {
     const dataDir = newDataDir();
     // As earlier Gantry wrote it: PGlite 0.3's defaults, the same directory layout, no checkpoint at
