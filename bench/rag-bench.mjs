@@ -117,7 +117,11 @@ async function benchBackend(kind) {
       'rag.worker.poll_interval': 50,
     },
   });
-  const handle = await openDatabase({ url: config.database.url, dataDir }, logger);
+  // DATABASE_WASM_TIER_UP=true measures the embedded database with V8's optimizing tier (docs/state.md).
+  const handle = await openDatabase(
+    { url: config.database.url, dataDir, wasmTierUp: config.database.wasm_tier_up },
+    logger,
+  );
   await migrate(handle.db, logger);
   const rag = createRag(config, { logger, metrics: createMetrics({ collectProcessMetrics: false }) });
   const store = createCollectionStore(handle.db, { maxAttempts: 5, pgvector: () => '0.8.0' });
