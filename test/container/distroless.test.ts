@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { freePort } from '../helpers/gantry-process.js';
 import { buildImage } from './build-context.js';
-import { compressedImageSize, docker, uniqueSuffix, waitHealthy } from './docker.js';
+import { compressedImageSize, docker, runDetached, uniqueSuffix, waitHealthy } from './docker.js';
 import { imageFiles } from './image-files.js';
 
 describe('the distroless variant (docker build --target distroless)', () => {
@@ -46,12 +45,7 @@ describe('the distroless variant (docker build --target distroless)', () => {
   });
 
   it('runs read-only as uid 10001 and turns healthy through its exec-form HEALTHCHECK', async () => {
-    const port = await freePort();
-    await docker([
-      'run',
-      '--detach',
-      '--name',
-      container,
+    const url = await runDetached(container, image, [
       '--read-only',
       '--tmpfs',
       '/tmp',
@@ -59,11 +53,8 @@ describe('the distroless variant (docker build --target distroless)', () => {
       'ALL',
       '--security-opt',
       'no-new-privileges',
-      '--publish',
-      `127.0.0.1:${port}:8000`,
       '--env',
       'MODEL_NAME=distroless-model',
-      image,
     ]);
     await waitHealthy(container, 90_000);
     const { stdout: user } = await docker(['inspect', '--format', '{{.Config.User}}', container]);
@@ -76,7 +67,7 @@ describe('the distroless variant (docker build --target distroless)', () => {
         'NODE_COMPILE_CACHE=/app/dist/.compile-cache',
       ]),
     );
-    const response = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(15_000) });
+    const response = await fetch(`${url}/`, { signal: AbortSignal.timeout(15_000) });
     const info = (await response.json()) as { default_model: string; mode: string };
     expect(info).toMatchObject({ default_model: 'distroless-model', mode: 'dev' });
     const shell = await docker(['exec', container, 'sh', '-c', 'id'], { allowFailure: true });

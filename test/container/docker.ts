@@ -1,5 +1,8 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { chmodSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { freePort } from '../helpers/gantry-process.js';
 
 export interface CommandResult {
   readonly code: number;
@@ -119,4 +122,34 @@ export async function compressedImageSize(image: string): Promise<number> {
     });
     save.stdout.pipe(gzip);
   });
+}
+
+/**
+ * Writes gantry.yaml into `directory` for a read-only bind mount, readable by the image's user
+ * (10001) whatever the umask, and returns its path.
+ */
+export function writeMountedConfig(directory: string, yaml: string): string {
+  const file = join(directory, 'gantry.yaml');
+  writeFileSync(file, yaml);
+  chmodSync(file, 0o644);
+  return file;
+}
+
+/**
+ * `docker run --detach` of `image` as `container`, its port 8000 published on a free loopback port,
+ * with `options` (flags, volumes, environment); returns the gateway's URL.
+ */
+export async function runDetached(container: string, image: string, options: readonly string[]) {
+  const port = await freePort();
+  await docker([
+    'run',
+    '--detach',
+    '--name',
+    container,
+    '--publish',
+    `127.0.0.1:${port}:8000`,
+    ...options,
+    image,
+  ]);
+  return `http://127.0.0.1:${port}`;
 }

@@ -1,11 +1,10 @@
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { freePort } from '../helpers/gantry-process.js';
 import { REPO_ROOT } from './build-context.js';
-import { docker, uniqueSuffix, waitFor } from './docker.js';
+import { docker, runDetached, uniqueSuffix, waitFor, writeMountedConfig } from './docker.js';
 
 const MASTER_KEY = 'sk-container-memory-master-key-0123456789';
 const CONFIG_YAML = `
@@ -102,22 +101,12 @@ describe('docker run on the embedded database within the Kubernetes memory limit
   };
 
   beforeAll(async () => {
-    const configFile = join(configDirectory, 'gantry.yaml');
-    writeFileSync(configFile, CONFIG_YAML);
-    chmodSync(configFile, 0o644);
-    const port = await freePort();
-    url = `http://127.0.0.1:${port}`;
-    await docker([
-      'run',
-      '--detach',
-      '--name',
-      container,
+    const configFile = writeMountedConfig(configDirectory, CONFIG_YAML);
+    url = await runDetached(container, image, [
       '--memory',
       String(limit),
       '--memory-swap',
       String(limit),
-      '--publish',
-      `127.0.0.1:${port}:8000`,
       '--volume',
       `${configFile}:/etc/gantry/gantry.yaml:ro`,
       '--env',
@@ -130,7 +119,6 @@ describe('docker run on the embedded database within the Kubernetes memory limit
       `DATA_DIR=${manifestEnv('DATA_DIR') ?? '/data'}`,
       '--env',
       `NODE_OPTIONS=${manifestEnv('NODE_OPTIONS') ?? ''}`,
-      image,
     ]);
   });
 

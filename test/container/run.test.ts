@@ -1,11 +1,10 @@
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { freePort } from '../helpers/gantry-process.js';
 import { REPO_ROOT } from './build-context.js';
-import { docker, uniqueSuffix, waitHealthy } from './docker.js';
+import { docker, runDetached, uniqueSuffix, waitHealthy, writeMountedConfig } from './docker.js';
 import { startChatStream } from './sse.js';
 
 const MASTER_KEY = 'sk-container-test-master-key-0123456789';
@@ -67,16 +66,8 @@ describe('docker run: read-only, no capabilities, non-root', () => {
   let url: string;
 
   beforeAll(async () => {
-    const configFile = join(configDirectory, 'gantry.yaml');
-    writeFileSync(configFile, CONFIG_YAML);
-    chmodSync(configFile, 0o644);
-    const port = await freePort();
-    url = `http://127.0.0.1:${port}`;
-    await docker([
-      'run',
-      '--detach',
-      '--name',
-      container,
+    const configFile = writeMountedConfig(configDirectory, CONFIG_YAML);
+    url = await runDetached(container, image, [
       '--read-only',
       '--tmpfs',
       '/tmp',
@@ -84,8 +75,6 @@ describe('docker run: read-only, no capabilities, non-root', () => {
       'ALL',
       '--security-opt',
       'no-new-privileges',
-      '--publish',
-      `127.0.0.1:${port}:8000`,
       '--volume',
       `${configFile}:/etc/gantry/gantry.yaml:ro`,
       '--env',
@@ -96,7 +85,6 @@ describe('docker run: read-only, no capabilities, non-root', () => {
       'APP_MODE=prod',
       '--env',
       `GANTRY_MASTER_KEY=${MASTER_KEY}`,
-      image,
     ]);
   });
 
