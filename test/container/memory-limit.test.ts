@@ -78,7 +78,10 @@ describe('docker run on the embedded database within the Kubernetes memory limit
       },
       60_000,
     );
-  /** The most the container's cgroup has held since it started (cgroup v2, else v1). */
+  /**
+   * The most the container's cgroup has held since it started (cgroup v2, else v1), printed for the
+   * report: it cannot pass the limit, so the test's evidence is that nothing was killed.
+   */
   const peakBytes = async () => {
     const { stdout } = await docker([
       'exec',
@@ -137,7 +140,6 @@ describe('docker run on the embedded database within the Kubernetes memory limit
       `[memory limit] first start: cgroup peak ${(peak / 2 ** 20).toFixed(0)} MiB of ${limit / 2 ** 20} MiB\n`,
     );
     expect(await state()).toEqual({ status: 'running', oomKilled: false, restarts: 0 });
-    expect(peak).toBeLessThan(limit);
   });
 
   it('starts again on the database it made, within the limit', async () => {
@@ -150,6 +152,5 @@ describe('docker run on the embedded database within the Kubernetes memory limit
       `[memory limit] restart: cgroup peak ${(peak / 2 ** 20).toFixed(0)} MiB of ${limit / 2 ** 20} MiB\n`,
     );
     expect(await state()).toEqual({ status: 'running', oomKilled: false, restarts: 0 });
-    expect(peak).toBeLessThan(limit);
   });
 });
