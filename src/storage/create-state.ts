@@ -31,6 +31,7 @@ import { createUsageBuffer } from '../usage/usage-buffer.js';
 import type { UsageStore } from '../usage/usage-store.js';
 import type { DatabaseHandle } from './open-database.js';
 import type { RedisHandle } from './open-redis.js';
+import { registerThreadHeapGauges } from './register-thread-heap-gauges.js';
 import { createStateMetrics } from './state-metrics.js';
 
 /**
@@ -198,7 +199,10 @@ export async function createState(config: Config, options: StateOptions): Promis
         import('../usage/usage-store.js'),
       ]);
       // Idempotent: a failed start (database not up yet) is retried by serve.
-      database ??= await openDatabase(databaseSettings(config.database), logger);
+      if (!database) {
+        database = await openDatabase(databaseSettings(config.database), logger);
+        if (database.threadHeap) registerThreadHeapGauges(options.metrics.registry, database.threadHeap);
+      }
       await migrate(database.db, logger);
       keyStore = createKeyStore(database.db);
       usageStore = createUsageStore(database.db);

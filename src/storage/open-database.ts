@@ -8,9 +8,10 @@ import type { Logger } from '../telemetry/logger.js';
 import { describeConnectionError } from './describe-connection-error.js';
 import { pgliteDialect } from './pglite-dialect.js';
 import {
-  type EmbeddedDatabase,
   type EmbeddedDatabaseOptions,
+  type EmbeddedDatabaseThread,
   openEmbeddedDatabase,
+  type ThreadHeap,
 } from './pglite-worker-client.js';
 import type { Database } from './tables.js';
 
@@ -19,6 +20,8 @@ export interface DatabaseHandle {
   readonly kind: 'postgres' | 'pglite';
   /** Fails when the database does not answer. */
   ping(signal?: AbortSignal): Promise<void>;
+  /** The embedded database's thread's V8 heap; a database server has none in this process. */
+  readonly threadHeap?: (() => Promise<ThreadHeap>) | undefined;
   close(): Promise<void>;
 }
 
@@ -103,7 +106,7 @@ async function openPglite(dataDir: string, options: EmbeddedDatabaseOptions): Pr
   mkdirSync(directory, { recursive: true });
   const lockFile = join(resolve(dataDir), 'pglite.lock');
   claimDataDir(lockFile);
-  let database: EmbeddedDatabase;
+  let database: EmbeddedDatabaseThread;
   try {
     database = await openEmbeddedDatabase(directory, options);
   } catch (error) {
@@ -117,6 +120,7 @@ async function openPglite(dataDir: string, options: EmbeddedDatabaseOptions): Pr
     db,
     kind: 'pglite',
     ping: (signal) => pingDatabase(db, signal),
+    threadHeap: () => database.heap(),
     async close() {
       await db.destroy();
       rmSync(lockFile, { force: true });

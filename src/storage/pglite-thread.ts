@@ -1,4 +1,5 @@
 import { setPriority } from 'node:os';
+import { getHeapStatistics } from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
 import { PGlite } from '@electric-sql/pglite';
 import { vector } from '@electric-sql/pglite/vector';
@@ -58,6 +59,9 @@ try {
       } else if (request.kind === 'query') {
         const result = await database.query(request.sql, request.params, { serializers });
         response = { id: request.id, rows: result.rows, affectedRows: result.affectedRows };
+      } else if (request.kind === 'heap') {
+        const heap = getHeapStatistics();
+        response = { id: request.id, heap: { used: heap.used_heap_size, total: heap.total_heap_size } };
       } else {
         await database.close();
         response = { id: request.id, rows: [] };

@@ -10,7 +10,8 @@ import { applyWasmTierUp, wasmTierUpFlags } from './wasm-tier-up-flags.js';
 export type PgliteRequest =
   | { id: number; kind: 'exec'; sql: string }
   | { id: number; kind: 'query'; sql: string; params: unknown[] }
-  | { id: number; kind: 'close' };
+  | { id: number; kind: 'close' }
+  | { id: number; kind: 'heap' };
 
 /** What the thread is started with. */
 export interface PgliteThreadData {
@@ -21,8 +22,15 @@ export interface PgliteThreadData {
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
+/** The database thread's V8 heap, in bytes (v8.getHeapStatistics() there). */
+export interface ThreadHeap {
+  readonly used: number;
+  readonly total: number;
+}
+
 export type PgliteResponse =
   | { id: number; rows: unknown[]; affectedRows?: number | undefined }
+  | { id: number; heap: ThreadHeap }
   | { id: number; error: Record<string, unknown> };
 
 /** What the Kysely dialect needs of PGlite: one session, text and parameterised queries. */
@@ -31,6 +39,15 @@ export interface EmbeddedDatabase {
   query(sql: string, params: unknown[]): Promise<{ rows: unknown[]; affectedRows?: number | undefined }>;
   close(): Promise<void>;
   readonly closed: boolean;
+}
+
+/** The embedded database as its own thread runs it: the database, and that thread's memory. */
+export interface EmbeddedDatabaseThread extends EmbeddedDatabase {
+  /**
+   * The thread's V8 heap: an isolate of its own, which the process's `nodejs_heap_*` metrics do not
+   * include. Answered between two queries, so it waits for the one running.
+   */
+  heap(): Promise<ThreadHeap>;
 }
 
 function toError(fields: Record<string, unknown>): Error {
@@ -126,7 +143,7 @@ async function startThread(workerData: PgliteThreadData): Promise<Worker> {
 export async function openEmbeddedDatabase(
   directory: string,
   options: EmbeddedDatabaseOptions,
-): Promise<EmbeddedDatabase> {
+): Promise<EmbeddedDatabaseThread> {
   const workerData: PgliteThreadData = { directory, sharedBuffers: options.sharedBuffers };
   if (!existsSync(join(directory, 'PG_VERSION'))) await createDataDirectory(directory, options.template);
   applyWasmTierUp(options.wasmTierUp);
@@ -171,9 +188,11 @@ export async function openEmbeddedDatabase(
     return response;
   }
 
+  const rows = (response: PgliteResponse) => response as Extract<PgliteResponse, { rows: unknown[] }>;
   return {
-    exec: (sql) => send({ kind: 'exec', sql }),
-    query: (sql, params) => send({ kind: 'query', sql, params }),
+    exec: async (sql) => rows(await send({ kind: 'exec', sql })),
+    query: async (sql, params) => rows(await send({ kind: 'query', sql, params })),
+    heap: async () => ((await send({ kind: 'heap' })) as Extract<PgliteResponse, { heap: ThreadHeap }>).heap,
     async close() {
       if (closed) return;
       await send({ kind: 'close' });
