@@ -468,10 +468,12 @@ export function renderMarkdown(results) {
         file: 'mapped files',
         heapUsed: "the main thread's V8 heap, used",
         heapTotal: "the main thread's V8 heap, total",
+        databaseHeapUsed: "the database thread's V8 heap, used",
+        databaseHeapTotal: "the database thread's V8 heap, total",
       };
       out.push('');
       out.push(
-        'Where the resident memory is, sampled every 10 s (`/proc/<pid>/smaps` and the V8 heap from `/metrics`): first → last sample after the warm-up, mean, and what a line through the samples adds over the steady window.',
+        'Where the resident memory is, sampled every 10 s (`/proc/<pid>/smaps`, and the V8 heaps from `/metrics`, which are part of the anonymous memory): first → last sample after the warm-up, mean, and what a line through the samples adds over the steady window.',
       );
       out.push('');
       out.push('| part | first → last MB | mean MB | growth over the window MB | slope MB/min |');

@@ -39,7 +39,10 @@ async function keepStreaming({ target, streams, until }) {
   return { completed, failed };
 }
 
-/** The main thread's V8 heap (used and total, MB) from the target's Prometheus metrics, if it has them. */
+/**
+ * The V8 heaps (used and total, MB) from the target's Prometheus metrics, if it has them: the main
+ * thread's, and the embedded database thread's where it runs one.
+ */
 async function v8HeapMb(target) {
   try {
     const response = await fetch(`${target.origin}/metrics`, { signal: AbortSignal.timeout(2_000) });
@@ -51,9 +54,12 @@ async function v8HeapMb(target) {
     return {
       heapUsed: gauge('nodejs_heap_size_used_bytes'),
       heapTotal: gauge('nodejs_heap_size_total_bytes'),
+      // The embedded database's thread is a V8 isolate of its own (absent on a database server).
+      databaseHeapUsed: gauge('gantry_embedded_database_heap_size_used_bytes'),
+      databaseHeapTotal: gauge('gantry_embedded_database_heap_size_total_bytes'),
     };
   } catch {
-    return { heapUsed: null, heapTotal: null };
+    return { heapUsed: null, heapTotal: null, databaseHeapUsed: null, databaseHeapTotal: null };
   }
 }
 
@@ -104,7 +110,15 @@ function trendOf(points, key) {
 function componentTrends(samples, warmupS) {
   const steady = samples.filter((sample) => sample.t >= warmupS);
   const trends = {};
-  for (const name of ['wasm', 'anon', 'file', 'heapUsed', 'heapTotal']) {
+  for (const name of [
+    'wasm',
+    'anon',
+    'file',
+    'heapUsed',
+    'heapTotal',
+    'databaseHeapUsed',
+    'databaseHeapTotal',
+  ]) {
     const trend = trendOf(steady, name);
     if (trend) trends[name] = trend;
   }
