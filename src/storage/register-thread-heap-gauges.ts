@@ -18,11 +18,17 @@ const NAMES = {
  * Replaces gauges of an earlier database on the same registry.
  */
 export function registerThreadHeapGauges(registry: Registry, read: () => Promise<ThreadHeap>): void {
-  const answer = () =>
-    Promise.race([
-      read().catch(() => undefined),
-      new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), ANSWER_WITHIN_MS).unref()),
-    ]);
+  const answer = async () => {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), ANSWER_WITHIN_MS);
+    });
+    try {
+      return await Promise.race([read().catch(() => undefined), late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
   for (const kind of ['used', 'total'] as const) {
     registry.removeSingleMetric(NAMES[kind]);
     new Gauge({
